@@ -1,0 +1,19 @@
+"""Name -> constructor. Each model family lives in its own file and is imported lazily."""
+from __future__ import annotations
+
+from importlib import import_module
+
+# model name -> (module, builder function); the builder takes (io, **sizes).
+_BUILDERS = {
+    "srnn": ("mannlib.models.controller", "build_srnn"),
+    "lstm": ("mannlib.models.controller", "build_lstm"),
+    "sann": ("mannlib.models.controller", "build_sann"),
+    "tann": ("mannlib.models.controller", "build_tann"),
+    "lantm-invnorm": ("mannlib.models.lantm", "build_lantm_invnorm"),
+    "lantm-softmax": ("mannlib.models.lantm", "build_lantm_softmax"),
+}
+
+
+def build(name, io, **sizes):
+    module, fn = _BUILDERS[name]
+    return getattr(import_module(module), fn)(io, **sizes)

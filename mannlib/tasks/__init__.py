@@ -1,0 +1,20 @@
+"""Every task of both papers behind one interface (:class:`mannlib.tasks.base.Task`)."""
+from __future__ import annotations
+
+from .base import Batch, Example, Task, TaskError
+
+# name -> factory; filled by the task modules (see get_task).
+TASKS: dict[str, type] = {}
+
+
+def get_task(name: str, **kwargs) -> Task:
+    """The task called ``name``; unknown names raise TaskError listing the allowed ones."""
+    _load()
+    if name not in TASKS:
+        raise TaskError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
+    return TASKS[name](**kwargs)
+
+
+def _load():
+    # Imported lazily so that the registry order is the papers' order.
+    from . import mirror, m10ae, lantm  # noqa: F401
