@@ -16,5 +16,8 @@ def get_task(name: str, **kwargs) -> Task:
 
 
 def _load():
-    # Imported lazily so that the registry order is the papers' order.
+    # Registered here, in the papers' order, whichever task module is imported first.
     from . import mirror, m10ae, lantm  # noqa: F401
+
+
+_load()

@@ -1,0 +1,90 @@
+"""The mirror task (Wang et al. 2019, §3.1-3.2, Table 1 row 1): reverse a sequence of bit vectors.
+
+Input, one token per time step (T = 2L + 1)::
+
+    x_1 .. x_L   <EOS>   000000000 x L         (9-bit vectors, Bernoulli(0.5) bits)
+    target:              x_L .. x_1            (scored at the L steps after <EOS>)
+
+"We append a delimiter at the end of the input to tell the model when to output" and "the
+inputs are zero vector during decoding (output) stage" (§3.1-3.2). As tensors every step is a
+10-wide vector: the 9 bits and a delimiter channel that is 1 only at <EOS>. Outputs are 9 bits
+(loss: binary cross-entropy). Difficulty = L; training L <= 5, testing L <= 10 (§3.2).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from . import TASKS
+from .base import Batch, Example, Task, TaskError, answer_aligned_batch
+
+EOS = "<EOS>"
+
+
+class Mirror(Task):
+    name = "mirror"
+    input_tokens = False
+    output_bits = True
+    train_range = (1, 5)   # "The maximum length of input sequence is 5 during the training stage"
+    test_range = (6, 10)   # "... extended to 10 when testing" (§3.2)
+
+    def __init__(self, bits: int = 9, max_length: int = 100):
+        if bits < 4:  # the analysis set needs the codes of 1..9
+            raise TaskError(f"mirror needs at least 4 bits per vector, got {bits}")
+        self.bits = bits
+        self.max_length = max_length
+        self.input_size = bits + 1   # bits + delimiter channel
+        self.output_size = bits
+        self.blank = "0" * bits       # the input while answering
+
+    def allowed(self) -> list[int]:
+        return list(range(1, self.max_length + 1))
+
+    def sample_one(self, rng: np.random.Generator, difficulty: int) -> Example:
+        vectors = rng.integers(0, 2, size=(difficulty, self.bits))  # (L, bits) Bernoulli(0.5)
+        return self._example(["".join(map(str, v)) for v in vectors])
+
+    def _example(self, seq: list[str]) -> Example:
+        L = len(seq)
+        return Example(input=seq + [EOS] + [self.blank] * L, target=seq[::-1], difficulty=L)
+
+    def encode(self, examples: list[Example]) -> Batch:
+        xs, ys = [], []
+        for ex in examples:
+            x = torch.zeros(len(ex.input), self.input_size)            # (T, bits + 1)
+            for t, tok in enumerate(ex.input):
+                if tok == EOS:
+                    x[t, -1] = 1.0
+                else:
+                    x[t, :-1] = self._bits(tok)
+            xs.append(x)
+            ys.append(torch.stack([self._bits(tok) for tok in ex.target]))  # (L, bits)
+        return answer_aligned_batch(xs, ys, [ex.difficulty for ex in examples])
+
+    def _bits(self, tok: str) -> torch.Tensor:
+        if len(tok) != self.bits or set(tok) - {"0", "1"}:
+            raise TaskError(f"mirror token {tok!r} is neither {EOS!r} nor a {self.bits}-character bit string")
+        return torch.tensor([float(c) for c in tok])
+
+    # --- analysis set (§3.2 "Analysis") ---------------------------------------------------------
+    def analysis_set(self, rng: np.random.Generator, n: int = 500, length: int = 5) -> list[Example]:
+        """``n`` samples of one length whose vectors are the binary codes of 1..9 (uniform, i.i.d.).
+
+        "we generate 500 samples with the same length, whose each input binary vector is
+        restricted in the binary format of 1, 2, ..., 9. These numbers can be viewed as the
+        labels of the samples" (§3.2). The paper's text does not state the length (it is only
+        visible on the x-axis of Fig. 3); we use L = 5, the longest training length, so that the
+        analysed behaviour is the one the models were trained on. Codes are written most
+        significant bit first: 5 -> "000000101".
+        """
+        self.check_difficulty(length)
+        labels = rng.integers(1, 10, size=(n, length))
+        return [self._example([format(int(v), f"0{self.bits}b") for v in row]) for row in labels]
+
+
+def labels(example: Example) -> list[int]:
+    """The integer label (1..9 for the analysis set) of each input vector x_1..x_L, in input order."""
+    return [int(tok, 2) for tok in example.input[:example.difficulty]]
+
+
+TASKS["mirror"] = Mirror
