@@ -1,0 +1,149 @@
+"""Commands ``train``, ``runs``, ``eval`` and ``reproduce`` (results are checked through them).
+
+``python -m mannlib train TASK MODEL [--seed S] [--profile paper|quick] [--set key=value ...]``
+    trains (or loads from the cache) and prints the run id as the last line of stdout.
+``python -m mannlib runs [--json]``
+    the runs in the cache: id, task, model, seed, profile, status and summary metrics.
+``python -m mannlib eval RUN_ID --n N --seed S [--difficulty D ...] [--json]``
+    scores a run on fresh data: ``{"run", "task", "model", "by_difficulty": {"D": value}}``,
+    value = accuracy (Wang's tasks) or ``{"coarse", "fine"}`` (Yang's tasks).
+``python -m mannlib reproduce CHAPTER [--jobs 2] [--force]``
+    trains every paper-profile run of a chapter, ``--jobs`` runs at a time, one thread each.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+import multiprocessing
+
+from .config import PROFILES, WANG_TASKS, ConfigError, parse_override, profile_config
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("train", help="train a run (or load it from the cache); prints its id")
+    p.add_argument("task", help="mirror, m10ae, copy, reverse, bigramflip, double or addition")
+    p.add_argument("model", help="srnn, lstm, sann, tann, lantm-invnorm or lantm-softmax")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--profile", choices=PROFILES, default="paper")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config field, e.g. --set lr=1e-4 --set sizes.hidden=64")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default $MANNLIB_THREADS, else 1)")
+    p.add_argument("--progress", choices=("auto", "bar", "coarse", "none"), default="auto")
+    p.set_defaults(func=train_command)
+
+    p = subparsers.add_parser("runs", help="list the runs in the cache")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.set_defaults(func=runs_command)
+
+    p = subparsers.add_parser("eval", help="evaluate a run on freshly sampled data")
+    p.add_argument("run")
+    p.add_argument("--n", type=int, required=True, help="examples per difficulty")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--difficulty", type=int, nargs="+", action="extend", default=None,
+                   help="difficulties (default: the task's whole test range)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=eval_command)
+
+    p = subparsers.add_parser("reproduce", help="train every paper-profile run of a chapter")
+    p.add_argument("chapter")
+    p.add_argument("--jobs", type=int, default=2, help="runs at a time, one torch thread each")
+    p.add_argument("--force", action="store_true", help="retrain runs that are already complete")
+    p.set_defaults(func=reproduce_command)
+
+
+def train_command(args) -> int:
+    from .cache import train_or_load
+    from .tasks import get_task
+    get_task(args.task)  # unknown names fail here, naming the allowed ones
+    overrides = dict(parse_override(text) for text in args.overrides)
+    config = profile_config(args.task, args.model, args.profile, args.seed, **overrides)
+    run = train_or_load(config, progress=args.progress, threads=args.threads)
+    print(_summary_line(run.summary), file=sys.stderr)
+    print(run.id)
+    return 0
+
+
+def runs_command(args) -> int:
+    from .cache import jsonable, list_runs
+    rows = list_runs()
+    if args.json:
+        print(json.dumps([jsonable(r) for r in rows], indent=1))
+        return 0
+    header = ("id", "task", "model", "seed", "profile", "status", "train_acc", "test_acc", "wall_s")
+    table = [header] + [tuple(_fmt(r.get(k)) for k in header) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    return 0
+
+
+def eval_command(args) -> int:
+    from .cache import RunError, load_run
+    from .train import evaluate
+    if args.n <= 0:
+        raise ConfigError(f"--n must be a positive number of examples, got {args.n}")
+    run = load_run(args.run)
+    if run.model is None:
+        raise RunError(f"run {run.id} was saved without weights (save_weights=False); it cannot be evaluated")
+    by = evaluate(run.model, run.task, args.n, args.seed, args.difficulty)
+    if run.config.task in WANG_TASKS:  # Wang: whole-sequence accuracy
+        values = {str(d): row.accuracy for d, row in by.iterrows()}
+    else:                              # Yang §4: coarse and fine scores
+        values = {str(d): {"coarse": row.accuracy, "fine": row.fine} for d, row in by.iterrows()}
+    out = {"run": run.id, "task": run.config.task, "model": run.config.model, "by_difficulty": values}
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"{run.id}  (n = {args.n} per difficulty, seed {args.seed})")
+        for d, v in values.items():
+            print(f"  {d:>4}  " + (f"{v:.4f}" if isinstance(v, float) else
+                                    f"coarse {v['coarse']:.4f}  fine {v['fine']:.4f}"))
+    return 0
+
+
+def reproduce_command(args) -> int:
+    from .experiments import chapter_runs
+    configs = chapter_runs(args.chapter)
+    if args.jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
+    print(f"{args.chapter}: {len(configs)} runs, {args.jobs} at a time", file=sys.stderr, flush=True)
+    failed = 0
+    ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no forked torch thread pools
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
+        futures = {pool.submit(_reproduce_one, c.to_dict(), args.force): c for c in configs}
+        for i, future in enumerate(as_completed(futures), 1):
+            try:
+                run_id, summary = future.result()
+                print(f"[{i}/{len(configs)}] {run_id}  {_summary_line(summary)}", flush=True)
+            except ValueError as e:  # a diverged or damaged run: report it, carry on with the rest
+                failed += 1
+                print(f"[{i}/{len(configs)}] FAILED {futures[future].task}-{futures[future].model} "
+                      f"seed {futures[future].seed}: {e}", flush=True)
+    if failed:
+        print(f"{failed} of {len(configs)} runs failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _reproduce_one(config_dict: dict, force: bool) -> tuple[str, dict]:
+    """One run in a worker process: one torch thread, coarse progress on stderr."""
+    import shutil
+    from .cache import MANIFEST, run_path, train_or_load
+    from .config import RunConfig
+    config = RunConfig.from_dict(config_dict)
+    if force and (run_path(config) / MANIFEST).exists():
+        shutil.rmtree(run_path(config))
+    run = train_or_load(config, progress="coarse", threads=1)
+    return run.id, run.summary
+
+
+def _summary_line(summary: dict) -> str:
+    return "  ".join(f"{k} {_fmt(summary.get(k))}" for k in ("train_acc", "test_acc", "final_loss", "wall_s")
+                     if k in summary)
+
+
+def _fmt(v) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "-"
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+

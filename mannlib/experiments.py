@@ -1,0 +1,66 @@
+"""The paper-profile runs each chapter needs: ``python -m mannlib reproduce CHAPTER`` trains them.
+
+Each chapter maps to a function returning its list of :class:`~mannlib.config.RunConfig`; the
+chapter notebook loads the same configs with ``train_or_load``, so the book and the command
+line always agree on what was trained.
+"""
+from __future__ import annotations
+
+import itertools
+
+import pandas as pd
+
+from .config import ConfigError, RunConfig, profile_config
+
+SEEDS = (0, 1, 2)
+
+
+def mirror() -> list[RunConfig]:
+    """Wang §3.2, Fig. 2-4: srnn, lstm, tann, sann at Wang §3.1's sizes, three seeds each."""
+    return [profile_config("mirror", model, "paper", seed)
+            for model in ("srnn", "lstm", "tann", "sann") for seed in SEEDS]
+
+
+def grid(base: RunConfig, **values) -> list[RunConfig]:
+    """Every combination of ``values`` applied to ``base``: ``grid(c, lr=[1e-3, 1e-4],
+    batch_size=[32, 64, 128, 256])`` is Wang §3.1's grid (8 configs)."""
+    keys = list(values)
+    return [base.replace(**dict(zip(keys, combo))) for combo in itertools.product(*values.values())]
+
+
+def tune(configs: list[RunConfig], progress: str = "auto") -> pd.DataFrame:
+    """Train (or load) each config and tabulate its dev accuracy, best first (Wang §3.1:
+    hyper-parameters "tuned on a development set"). Columns: the fields that differ between
+    the configs, ``dev_acc`` (last curve point), ``best_dev_acc`` (best point) and ``run``."""
+    from .cache import train_or_load
+    dicts = [c.to_dict() for c in configs]
+    varying = [k for k in dicts[0] if any(d[k] != dicts[0][k] for d in dicts)]
+    rows = []
+    for config, d in zip(configs, dicts):
+        run = train_or_load(config, progress=progress)
+        rows.append({**{k: d[k] for k in varying}, "dev_acc": run.curve["dev_acc"].iloc[-1],
+                     "best_dev_acc": run.curve["dev_acc"].max(), "run": run.id})
+    return pd.DataFrame(rows).sort_values(["dev_acc", "best_dev_acc"], ascending=False, kind="stable")
+
+
+def _not_yet() -> list[RunConfig]:
+    return []
+
+
+# chapter name -> its runs. m10ae, lantm and signatures are filled in by their chapters.
+CHAPTERS = {
+    "mirror": mirror,
+    "m10ae": _not_yet,
+    "lantm": _not_yet,
+    "signatures": _not_yet,
+}
+
+
+def chapter_runs(chapter: str) -> list[RunConfig]:
+    """The runs of ``chapter``; ConfigError naming the chapters for an unknown name."""
+    if chapter not in CHAPTERS:
+        raise ConfigError(f"unknown chapter {chapter!r}; choose one of {', '.join(CHAPTERS)}")
+    runs = CHAPTERS[chapter]()
+    if not runs:
+        raise ConfigError(f"chapter {chapter!r} defines no runs yet (mannlib/experiments.py)")
+    return runs

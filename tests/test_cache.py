@@ -1,0 +1,176 @@
+"""The run cache: naming, atomic complete entries, loading without training, damage detection,
+resumption after a real kill -9."""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import torch
+
+from mannlib import cache as C
+from mannlib import train as T
+from mannlib.config import profile_config
+from mannlib.paths import DATA, ROOT
+from test_train import tiny  # a mirror LSTM that trains in well under a second
+
+
+@pytest.fixture(autouse=True)
+def runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("MANNLIB_PROGRESS", "none")
+    return tmp_path / "runs"
+
+
+def test_run_id_is_task_model_and_a_hash_of_the_whole_config():
+    c = tiny()
+    assert C.run_id(c) == "mirror-lstm-" + hashlib.sha256(c.to_json().encode()).hexdigest()[:12]
+    assert C.run_id(tiny(seed=1)) != C.run_id(c) and C.run_id(tiny(lr=0.01)) != C.run_id(c)
+
+
+def test_quick_runs_never_default_to_data_runs(monkeypatch):
+    monkeypatch.delenv("MANNLIB_RUNS")
+    assert C.cache_root("paper") == DATA / "runs"
+    assert C.cache_root("quick") == DATA / "runs-quick"
+    assert "runs-quick/" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_a_complete_run(runs):
+    run = C.train_or_load(tiny())
+    assert run.path == runs / run.id
+    assert sorted(p.name for p in run.path.iterdir()) == [
+        "config.json", "curve.csv", "eval.json", "manifest.json", "weights.pt"]
+    files = json.loads((run.path / "manifest.json").read_text())["files"]
+    assert {n: e["sha256"] for n, e in files.items()} == {
+        n: hashlib.sha256((run.path / n).read_bytes()).hexdigest() for n in files}
+    assert list(run.curve.columns) == ["step", "loss", "train_acc", "dev_acc", "dev_fine", "lr", "wall_s"]
+    assert run.curve["step"].tolist() == [8, 16, 24]
+    assert run.eval.index.tolist() == [2, 7] and list(run.eval.columns) == ["n", "accuracy", "fine"]
+    assert {"train_acc", "test_acc", "final_loss", "steps", "wall_s"} <= set(run.summary)
+    again = C.load_run(run.id)
+    assert all(torch.equal(a, b) for a, b in zip(run.model.state_dict().values(), again.model.state_dict().values()))
+    pd.testing.assert_frame_equal(T.evaluate(again.model, again.task, 8, 5), T.evaluate(run.model, run.task, 8, 5))
+
+
+def test_cached_runs_are_loaded_without_training(monkeypatch):
+    first = C.train_or_load(tiny())
+    monkeypatch.setattr(T, "train", lambda *a, **k: pytest.fail("trained again"))
+    second = C.train_or_load(tiny())
+    assert second.id == first.id and second.summary == first.summary
+
+
+def test_loading_does_not_touch_the_global_rng():
+    run = C.train_or_load(tiny())
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    C.load_run(run.id)
+    assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("damage", ["flip a weight byte", "delete curve", "truncate eval", "garble manifest",
+                                    "edit config"])
+def test_damaged_runs_are_reported_naming_the_path(damage):
+    path = C.train_or_load(tiny()).path
+    target = {"flip a weight byte": "weights.pt", "delete curve": "curve.csv", "truncate eval": "eval.json",
+              "garble manifest": "manifest.json", "edit config": "config.json"}[damage]
+    data = (path / target).read_bytes()
+    if damage == "flip a weight byte":
+        (path / target).write_bytes(data[:-40] + bytes([data[-40] ^ 1]) + data[-39:])
+    elif damage == "delete curve":
+        (path / target).unlink()
+    elif damage == "edit config":
+        (path / target).write_text(json.dumps({**json.loads(data), "lr": 0.5}))
+    else:
+        (path / target).write_bytes(data[: len(data) // 2])
+    with pytest.raises(C.RunDamaged, match=str(path / target) if damage != "garble manifest" else "manifest.json"):
+        C.load_run(path.name)
+    with pytest.raises(C.RunDamaged):
+        C.train_or_load(tiny())                      # never silently used, nor silently retrained
+    [row] = C.list_runs()
+    assert row["status"] == "damaged" and str(path) in row["error"]
+
+
+def test_incomplete_runs_are_listed_and_refused_by_load():
+    config = tiny()
+    path = C.run_path(config)
+    path.mkdir(parents=True)
+    (path / "config.json").write_text(config.to_json())
+    [row] = C.list_runs()
+    assert (row["id"], row["status"], row["seed"], row["profile"]) == (path.name, "incomplete", 0, "quick")
+    with pytest.raises(C.RunError, match="incomplete"):
+        C.load_run(path.name)
+    with pytest.raises(C.RunError, match=r"unknown run id 'mirror-lstm-000'; known runs in .*: mirror-lstm-"):
+        C.load_run("mirror-lstm-000")
+
+
+def test_a_run_killed_by_sigkill_resumes_to_the_uninterrupted_weights(runs, tmp_path, monkeypatch):
+    """A child process trains, is SIGKILLed right after its first checkpoint (leaving also a
+    half-written temporary file); train_or_load resumes it to the same weights as a run
+    that was never interrupted."""
+    config = tiny()
+    child = f"""
+import os, signal
+from mannlib import cache, train
+from mannlib.config import RunConfig
+config = RunConfig.from_dict({config.to_dict()!r})
+def die(step):
+    (cache.run_path(config) / ".weights.pt.1.tmp").write_bytes(b"half")
+    os.kill(os.getpid(), signal.SIGKILL)
+train._after_checkpoint = die
+cache.train_or_load(config)
+"""
+    proc = subprocess.run([sys.executable, "-c", child], env={**os.environ, "MANNLIB_THREADS": "1"})
+    assert proc.returncode == -9
+    path = C.run_path(config)
+    assert (path / T.CHECKPOINT).exists() and not (path / "manifest.json").exists()
+    assert [r["status"] for r in C.list_runs()] == ["incomplete"]
+    resumed = C.train_or_load(config)
+    assert sorted(p.name for p in path.iterdir()) == ["config.json", "curve.csv", "eval.json",
+                                                      "manifest.json", "weights.pt"]
+    monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path / "straight"))
+    straight = C.train_or_load(config)
+    for (k, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), k
+    assert straight.summary | {"wall_s": 0} == resumed.summary | {"wall_s": 0}
+
+
+def test_diverged_runs_are_never_written(monkeypatch):
+    def boom(*a, **k):
+        raise T.TrainingDiverged("loss nan at step 3")
+    monkeypatch.setattr(T, "train", boom)
+    with pytest.raises(T.TrainingDiverged):
+        C.train_or_load(tiny())
+    assert [r["status"] for r in C.list_runs()] == ["incomplete"]
+    assert not (C.run_path(tiny()) / "manifest.json").exists()
+
+
+def test_one_trainer_per_run(runs):
+    runs.mkdir()
+    with C._locked(runs):
+        with pytest.raises(C.RunError, match="being trained by another process"):
+            with C._locked(runs):
+                pass
+
+
+def test_atomic_write_replaces_whole_files(tmp_path):
+    C.atomic_write(tmp_path / "f", b"old")
+    C.atomic_write(tmp_path / "f", b"new content")
+    assert (tmp_path / "f").read_bytes() == b"new content" and os.listdir(tmp_path) == ["f"]
+
+
+def test_an_unreadable_checkpoint_is_reported(tmp_path):
+    (tmp_path / T.CHECKPOINT).write_bytes(b"not a checkpoint")
+    with pytest.raises(C.RunDamaged, match=f"checkpoint {tmp_path / T.CHECKPOINT} is unreadable"):
+        T.train(tiny(), workdir=tmp_path)
+
+
+def test_a_checkpoint_of_another_config_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(T, "_after_checkpoint", lambda step: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        T.train(tiny(), workdir=tmp_path)
+    monkeypatch.setattr(T, "_after_checkpoint", lambda step: None)
+    with pytest.raises(C.RunDamaged, match="belongs to another config"):
+        T.train(tiny(lr=0.5), workdir=tmp_path)

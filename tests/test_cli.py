@@ -1,0 +1,129 @@
+"""The command line: train, runs, eval, reproduce (formats are checked through them).
+
+One test goes through ``python -m mannlib`` in a subprocess; the rest call ``main(argv)``,
+the same code path (bad input: one line on stderr, exit code 2) without the interpreter start-up."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from mannlib import cache as C
+from mannlib import experiments
+from mannlib.__main__ import main
+from mannlib.train import evaluate
+from test_train import tiny
+
+ID = re.compile(r"^[a-z0-9-]+-[0-9a-f]{12}$")
+TINY = ["--profile", "quick", "--set", "steps=8", "--set", "eval_every=4", "--set", "eval_n=4",
+        "--set", "dev_n=4", "--set", "sizes.hidden=8"]
+
+
+@pytest.fixture(autouse=True)
+def runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("MANNLIB_PROGRESS", "none")
+    return tmp_path / "runs"
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "mannlib", *args], capture_output=True, text=True,
+                          env={**os.environ, "MANNLIB_THREADS": "1"})
+
+
+def test_train_runs_eval_through_the_command_line(runs, capsys):
+    p = cli("train", "mirror", "lstm", "--seed", "1", *TINY)
+    assert p.returncode == 0, p.stderr
+    run_id = p.stdout.strip().splitlines()[-1]
+    assert ID.match(run_id) and run_id.startswith("mirror-lstm-") and (runs / run_id / "manifest.json").exists()
+
+    assert main(["runs", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["id"], row["task"], row["model"], row["seed"], row["profile"], row["status"]) == (
+        run_id, "mirror", "lstm", 1, "quick", "complete")
+    assert 0 <= row["train_acc"] <= 1 and 0 <= row["test_acc"] <= 1
+
+    assert main(["eval", run_id, "--n", "6", "--seed", "3", "--difficulty", "2", "7", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert list(out) == ["run", "task", "model", "by_difficulty"]
+    assert (out["run"], out["task"], out["model"]) == (run_id, "mirror", "lstm")
+    run = C.load_run(run_id)
+    expected = evaluate(run.model, run.task, 6, 3, [2, 7])["accuracy"]
+    assert out["by_difficulty"] == {"2": expected[2], "7": expected[7]}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "mirorr", "lstm"], "unknown task 'mirorr'; choose one of mirror, m10ae, copy, reverse, bigramflip"),
+    (["train", "mirror", "sann2"], "unknown model 'sann2'; choose one of srnn, lstm, sann, tann"),
+    (["train", "mirror", "lstm", "--set", "lr"], "malformed --set 'lr'; expected key=value"),
+    (["train", "mirror", "lstm", "--set", "lrr=1"], "unknown config key 'lrr'; allowed: task, model"),
+    (["train", "mirror", "lstm", "--set", "steps=many"], "steps must be int"),
+    (["eval", "mirror-lstm-123456789abc", "--n", "5", "--seed", "0"], "unknown run id 'mirror-lstm-123456789abc'"),
+    (["reproduce", "mirrors"], "unknown chapter 'mirrors'; choose one of mirror, m10ae, lantm, signatures"),
+])
+def test_bad_input_names_what_is_allowed(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: " + message) and err.count("\n") == 1
+
+
+def test_eval_rejects_impossible_difficulties(capsys):
+    run = C.train_or_load(tiny(steps=4))
+    assert main(["eval", run.id, "--n", "2", "--seed", "0", "--difficulty", "0", "--json"]) == 2
+    assert "cannot generate difficulty 0; allowed: 1-100" in capsys.readouterr().err
+
+
+def test_eval_of_yang_tasks_gives_coarse_and_fine(capsys):
+    run = C.train_or_load(tiny(steps=2).replace(task="double", eval_difficulties=[3], dev_difficulties=[3]))
+    assert main(["eval", run.id, "--n", "4", "--seed", "0", "--difficulty", "2", "5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    expected = evaluate(run.model, run.task, 4, 0, [2, 5])
+    assert out["by_difficulty"] == {str(d): {"coarse": expected.loc[d, "accuracy"], "fine": expected.loc[d, "fine"]}
+                                    for d in (2, 5)}
+
+
+def test_train_loads_a_cached_run_and_prints_its_id_last(capsys, monkeypatch):
+    assert main(["train", "mirror", "lstm", *TINY]) == 0
+    first = capsys.readouterr().out.splitlines()[-1]
+    monkeypatch.setattr("mannlib.train.train", lambda *a, **k: pytest.fail("trained again"))
+    assert main(["train", "mirror", "lstm", *TINY]) == 0
+    assert capsys.readouterr().out.splitlines() == [first]
+
+
+def test_runs_table(capsys):
+    run = C.train_or_load(tiny(steps=4))
+    assert main(["runs"]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split() == ["id", "task", "model", "seed", "profile", "status", "train_acc", "test_acc", "wall_s"]
+    assert row.split()[:6] == [run.id, "mirror", "lstm", "0", "quick", "complete"]
+    assert row.split()[6:8] == [f"{run.summary['train_acc']:.4g}", f"{run.summary['test_acc']:.4g}"]
+
+
+def test_reproduce_trains_a_chapter_two_at_a_time(runs, monkeypatch, capsys):
+    configs = [tiny(steps=4, seed=s) for s in (0, 1)]
+    monkeypatch.setitem(experiments.CHAPTERS, "tiny", lambda: configs)
+    assert main(["reproduce", "tiny", "--jobs", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(line.split()[1] for line in lines) == sorted(C.run_id(c) for c in configs)
+    assert all((runs / C.run_id(c) / "manifest.json").exists() for c in configs)
+
+
+def test_mirror_chapter_is_wang_settings_times_three_seeds():
+    runs = experiments.chapter_runs("mirror")
+    assert sorted((c.model, c.seed) for c in runs) == sorted(
+        (m, s) for m in ("srnn", "lstm", "tann", "sann") for s in (0, 1, 2))
+    assert all(c.profile == "paper" and c.task == "mirror" for c in runs)
+    assert {c.sizes["hidden"] for c in runs} == {100}
+
+
+def test_grid_and_tune_rank_configs_by_dev_accuracy():
+    configs = experiments.grid(tiny(steps=4), lr=[0.01, 0.001], batch_size=[8, 16])
+    assert [(c.lr, c.batch_size) for c in configs] == [(0.01, 8), (0.01, 16), (0.001, 8), (0.001, 16)]
+    table = experiments.tune(configs, progress="none")
+    assert list(table.columns) == ["batch_size", "lr", "dev_acc", "best_dev_acc", "run"]
+    assert sorted(table["run"]) == sorted(C.run_id(c) for c in configs)
+    assert table["dev_acc"].is_monotonic_decreasing
+    for row in table.itertuples():
+        assert row.dev_acc == C.load_run(row.run).curve["dev_acc"].iloc[-1]
