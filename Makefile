@@ -7,6 +7,7 @@ PROFILE  ?= paper
 JOBS     ?= 2
 CHAPTERS := $(basename $(notdir $(wildcard notebooks/*.ipynb)))
 TESTSRC  := _build/test-src
+TESTRUNS := $(CURDIR)/_build/test-runs
 JB_FLAGS := -W -n --keep-going
 export PYTHONHASHSEED := 0
 
@@ -47,12 +48,13 @@ pytest: install
 	$(BIN)/python -m pytest tests
 
 # Quick profile into a scratch copy of the book, then nbval re-executes each notebook and checks
-# the cells marked NBVAL_CHECK_OUTPUT against the papermill run (deterministic cells).
+# the cells marked NBVAL_CHECK_OUTPUT against the papermill run (deterministic cells). Both share a
+# scratch run cache that starts empty, so quick runs are trained by this code, never taken from data/.
 nbtest: install
-	rm -rf $(TESTSRC) && mkdir -p $(TESTSRC)/book
+	rm -rf $(TESTSRC) $(TESTRUNS) && mkdir -p $(TESTSRC)/book
 	cp _config.yml _toc.yml $(TESTSRC)/ && cp book/*.md book/*.bib $(TESTSRC)/book/
-	$(BIN)/python -m mannlib.runbook --profile quick --dest $(TESTSRC)/book --jobs $(JOBS) $(CHAPTERS)
-	cd $(TESTSRC)/book && MANNLIB_RUNS=$(CURDIR)/_build/test-runs $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax -o testpaths= -o addopts= --rootdir=. *.ipynb
+	MANNLIB_RUNS=$(TESTRUNS) $(BIN)/python -m mannlib.runbook --profile quick --dest $(TESTSRC)/book --jobs $(JOBS) $(CHAPTERS)
+	cd $(TESTSRC)/book && MANNLIB_RUNS=$(TESTRUNS) $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax -o testpaths= -o addopts= --rootdir=. *.ipynb
 
 testbook: install
 	$(BIN)/jupyter-book build $(TESTSRC) $(JB_FLAGS)
