@@ -11,7 +11,7 @@ TESTRUNS := $(CURDIR)/_build/test-runs
 JB_FLAGS := -W -n --keep-going
 export PYTHONHASHSEED := 0
 
-.PHONY: book test install fresh-venv notebooks html pytest nbtest testbook freeze reproduce bench clean
+.PHONY: book test install fresh-venv notebooks html pytest nbtest testbook freeze reproduce bench browser-test clean
 
 ## make book: install into .venv, execute every notebook (paper profile, committed runs), build HTML
 book: install
@@ -69,6 +69,17 @@ freeze:
 ## make reproduce CHAPTER=mirror: retrain every paper-profile run a chapter needs
 reproduce: install
 	$(BIN)/python -m mannlib reproduce $(CHAPTER)
+
+## make browser-test: open every page of the built book in headless Chromium; screenshots in _build/screenshots
+BROWSER_HTML ?= _build/html
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser-test: install
+	@test -f $(BROWSER_HTML)/index.html || $(MAKE) book
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+	@$(BIN)/python -c "import selenium" 2>/dev/null || \
+	  $(BIN)/pip install -q --disable-pip-version-check "selenium==4.51.0" -c constraints.txt
+	$(BIN)/python tests/browser/check_book.py $(BROWSER_HTML) --jobs 1
 
 bench: install
 	$(BIN)/python -m mannlib bench
