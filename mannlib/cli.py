@@ -103,10 +103,13 @@ def eval_command(args) -> int:
 
 
 def reproduce_command(args) -> int:
-    from .experiments import chapter_runs
-    configs = chapter_runs(args.chapter)
+    from .experiments import PIPELINES, chapter_runs
     if args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.chapter in PIPELINES:  # e.g. signatures: its own resumable pipeline under data/
+        PIPELINES[args.chapter]("paper", jobs=args.jobs)
+        return 0
+    configs = chapter_runs(args.chapter)
     print(f"{args.chapter}: {len(configs)} runs, {args.jobs} at a time", file=sys.stderr, flush=True)
     failed = 0
     ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no forked torch thread pools

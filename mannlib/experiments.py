@@ -43,6 +43,14 @@ def tune(configs: list[RunConfig], progress: str = "auto") -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["dev_acc", "best_dev_acc"], ascending=False, kind="stable")
 
 
+def m10ae() -> list[RunConfig]:
+    """Wang §3.3, Fig. 5-9: the §3.1 tuning grid (SANN, lr x batch size), then srnn, lstm, tann,
+    sann at the chosen setting, three seeds each; settings in :mod:`mannlib.chapters.m10ae`."""
+    from .chapters import m10ae as chapter
+    s = chapter.settings("paper")
+    return chapter.grid_configs(s) + chapter.configs(s)
+
+
 def _not_yet() -> list[RunConfig]:
     return []
 
@@ -50,16 +58,26 @@ def _not_yet() -> list[RunConfig]:
 # chapter name -> its runs. m10ae, lantm and signatures are filled in by their chapters.
 CHAPTERS = {
     "mirror": mirror,
-    "m10ae": _not_yet,
+    "m10ae": m10ae,
     "lantm": _not_yet,
-    "signatures": _not_yet,
 }
+
+
+
+def _signatures(profile: str = "paper", jobs: int = 2):
+    """Koppula et al. 2018: language models, decoders and baselines (resumable, under data/signatures)."""
+    from . import signatures
+    return signatures.reproduce(profile, jobs=jobs)
+
+
+# Chapters whose experiments are a pipeline rather than a list of RunConfigs: name -> reproduce(profile, jobs).
+PIPELINES = {"signatures": _signatures}
 
 
 def chapter_runs(chapter: str) -> list[RunConfig]:
     """The runs of ``chapter``; ConfigError naming the chapters for an unknown name."""
     if chapter not in CHAPTERS:
-        raise ConfigError(f"unknown chapter {chapter!r}; choose one of {', '.join(CHAPTERS)}")
+        raise ConfigError(f"unknown chapter {chapter!r}; choose one of {', '.join([*CHAPTERS, *PIPELINES])}")
     runs = CHAPTERS[chapter]()
     if not runs:
         raise ConfigError(f"chapter {chapter!r} defines no runs yet (mannlib/experiments.py)")
