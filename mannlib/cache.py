@@ -142,7 +142,7 @@ def jsonable(obj):
 
 def load_checkpoint(path: Path) -> dict:
     try:
-        return torch.load(path, weights_only=True)
+        return torch.load(path, weights_only=True, map_location="cpu")
     except Exception as e:
         raise RunDamaged(f"checkpoint {path} is unreadable ({type(e).__name__}); "
                          "delete it to restart this run from step 0") from None
@@ -221,8 +221,10 @@ def load_run(run_id: str) -> Run:
 
 
 # --- training into the cache --------------------------------------------------------------------
-def train_or_load(config: RunConfig, progress: str = "auto", threads: int | None = None) -> Run:
-    """The cached run for ``config``; trains it (resuming a checkpoint if one exists) if needed."""
+def train_or_load(config: RunConfig, progress: str = "auto", threads: int | None = None,
+                  device: str | None = None) -> Run:
+    """The cached run for ``config``; trains it (resuming a checkpoint if one exists) if needed,
+    on ``device`` (not part of the config: see :func:`mannlib.train.resolve_device`)."""
     path = run_path(config)
     if (path / MANIFEST).exists():
         run = _load(path)
@@ -238,7 +240,8 @@ def train_or_load(config: RunConfig, progress: str = "auto", threads: int | None
             _read_config(path)
         else:
             atomic_write(path / "config.json", _json_bytes(config.to_dict()))
-        result = trainer.train(config, progress=progress, workdir=path, threads=threads, desc=path.name)
+        result = trainer.train(config, progress=progress, workdir=path, threads=threads, desc=path.name,
+                               device=device)
         files = ["config.json", "curve.csv", "eval.json"]
         if config.save_weights:
             atomic_save(path / "weights.pt", result.model.state_dict())
@@ -251,6 +254,7 @@ def train_or_load(config: RunConfig, progress: str = "auto", threads: int | None
         atomic_write(path / MANIFEST, _json_bytes(dict(
             files={n: {"sha256": _sha256(path / n), "bytes": (path / n).stat().st_size} for n in files},
             wall_s=round(result.wall_s, 1), threads=torch.get_num_threads(),
+            device=str(trainer.resolve_device(device)),
             created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             versions={"torch": torch.__version__, "python": platform.python_version()})))
         (path / trainer.CHECKPOINT).unlink(missing_ok=True)

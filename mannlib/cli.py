@@ -30,6 +30,7 @@ def add_parser(subparsers) -> None:
                    help="override a config field, e.g. --set lr=1e-4 --set sizes.hidden=64")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default $MANNLIB_THREADS, else 1)")
     p.add_argument("--progress", choices=("auto", "bar", "coarse", "none"), default="auto")
+    p.add_argument("--device", default=None, help="cpu (default, or $MANNLIB_DEVICE), cuda or cuda:N")
     p.set_defaults(func=train_command)
 
     p = subparsers.add_parser("runs", help="list the runs in the cache")
@@ -49,6 +50,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("chapter")
     p.add_argument("--jobs", type=int, default=2, help="runs at a time, one torch thread each")
     p.add_argument("--force", action="store_true", help="retrain runs that are already complete")
+    p.add_argument("--device", default=None, help="cpu (default, or $MANNLIB_DEVICE), cuda or cuda:N")
     p.set_defaults(func=reproduce_command)
 
 
@@ -58,7 +60,7 @@ def train_command(args) -> int:
     get_task(args.task)  # unknown names fail here, naming the allowed ones
     overrides = dict(parse_override(text) for text in args.overrides)
     config = profile_config(args.task, args.model, args.profile, args.seed, **overrides)
-    run = train_or_load(config, progress=args.progress, threads=args.threads)
+    run = train_or_load(config, progress=args.progress, threads=args.threads, device=args.device)
     print(_summary_line(run.summary), file=sys.stderr)
     print(run.id)
     return 0
@@ -104,9 +106,13 @@ def eval_command(args) -> int:
 
 def reproduce_command(args) -> int:
     from .experiments import PIPELINES, chapter_runs
+    from .train import resolve_device
     if args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
+    device = str(resolve_device(args.device))  # a bad or missing device fails here, before any run
     if args.chapter in PIPELINES:  # e.g. signatures: its own resumable pipeline under data/
+        if device != "cpu":
+            raise ConfigError(f"reproduce {args.chapter} runs on the CPU only; drop --device {args.device}")
         PIPELINES[args.chapter]("paper", jobs=args.jobs)
         return 0
     configs = chapter_runs(args.chapter)
@@ -114,7 +120,7 @@ def reproduce_command(args) -> int:
     failed = 0
     ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no forked torch thread pools
     with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(_reproduce_one, c.to_dict(), args.force): c for c in configs}
+        futures = {pool.submit(_reproduce_one, c.to_dict(), args.force, device): c for c in configs}
         for i, future in enumerate(as_completed(futures), 1):
             try:
                 run_id, summary = future.result()
@@ -128,7 +134,7 @@ def reproduce_command(args) -> int:
     return 1 if failed else 0
 
 
-def _reproduce_one(config_dict: dict, force: bool) -> tuple[str, dict]:
+def _reproduce_one(config_dict: dict, force: bool, device: str = "cpu") -> tuple[str, dict]:
     """One run in a worker process: one torch thread, coarse progress on stderr."""
     import shutil
     from .cache import MANIFEST, run_path, train_or_load
@@ -136,7 +142,7 @@ def _reproduce_one(config_dict: dict, force: bool) -> tuple[str, dict]:
     config = RunConfig.from_dict(config_dict)
     if force and (run_path(config) / MANIFEST).exists():
         shutil.rmtree(run_path(config))
-    run = train_or_load(config, progress="coarse", threads=1)
+    run = train_or_load(config, progress="coarse", threads=1, device=device)
     return run.id, run.summary
 
 

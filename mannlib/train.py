@@ -14,6 +14,11 @@ Reproducible: the model is initialised from ``torch.manual_seed(seed)``, data co
 Generators seeded with ``[seed, stream]``, and a checkpoint holds every piece of state (model,
 optimiser, generators, schedule, curve so far), so a run resumed from a checkpoint ends with
 exactly the weights of an uninterrupted run (on CPU with the same thread count).
+
+Device: CPU by default; ``device="cuda"`` (``--device cuda``, or $MANNLIB_DEVICE) trains on a GPU.
+Data is still generated on the CPU from the same Generators, so a GPU run sees the same
+examples, but its floating-point results differ slightly from a CPU run's; the manifest records
+the device. Checkpoints and weights are stored on the CPU, so either kind resumes on either.
 """
 from __future__ import annotations
 
@@ -33,6 +38,21 @@ from .models import ModelIO, build_model
 from .tasks import Batch, Task, get_task
 
 CHECKPOINT = "checkpoint.pt"
+
+
+def resolve_device(device: str | None = None) -> torch.device:
+    """``device`` (default $MANNLIB_DEVICE, else "cpu") as a torch.device; ValueError naming the
+    choices for anything else, or for "cuda" on a machine without a GPU."""
+    name = device or os.environ.get("MANNLIB_DEVICE") or "cpu"
+    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
+        raise ValueError(f"unknown device {name!r}; choose one of cpu, cuda, cuda:N")
+    if name != "cpu" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asked for, but torch sees no GPU here; use --device cpu")
+    return torch.device(name)
+
+
+def _cpu(state_dict: dict) -> dict:
+    return {k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in state_dict.items()}
 
 
 class TrainingDiverged(ValueError):
@@ -119,11 +139,12 @@ def score_sets(model, task: Task, sets: dict[int, list], batch_size: int = 256) 
     """Accuracy (whole answer right) and fine score (units right / units) per difficulty."""
     was_training = model.training
     model.eval()
+    device = next(model.parameters()).device
     rows = []
     for d, examples in sets.items():
         correct = units = total = 0
         for i in range(0, len(examples), batch_size):
-            batch = task.encode(examples[i:i + batch_size])
+            batch = task.encode(examples[i:i + batch_size]).to(device)
             s = task.score(model(batch.x), batch)
             correct += int(s["correct"].sum())
             units += int(s["units_correct"].sum())
@@ -217,9 +238,11 @@ class _Loop:
     """The state of one training run; ``self.s`` holds everything a checkpoint must restore
     besides the model, the optimiser and the random generators."""
 
-    def __init__(self, config: RunConfig):
+    def __init__(self, config: RunConfig, device: torch.device = torch.device("cpu")):
         self.config = c = config
+        self.device = device
         self.task, self.model = build(c)
+        self.model.to(device)
         self.opt = make_optimizer(c, self.model.parameters())
         self.data = TrainingData(self.task, c)
         self.dev = test_sets(self.task, c.dev_n, c.eval_seed,
@@ -229,7 +252,7 @@ class _Loop:
 
     def save(self, path: Path):
         from .cache import atomic_save  # the cache owns file safety
-        atomic_save(path, dict(config=self.config.to_json(), model=self.model.state_dict(),
+        atomic_save(path, dict(config=self.config.to_json(), model=_cpu(self.model.state_dict()),
                                optimizer=self.opt.state_dict(), numpy_rng=self.data.rng.bit_generator.state,
                                torch_rng=torch.get_rng_state(), state=self.s))
 
@@ -247,7 +270,7 @@ class _Loop:
     def step(self, step: int):
         """One update; the yang schedule's lr change at the end of an epoch."""
         c, s = self.config, self.s
-        batch = self.data.next()
+        batch = self.data.next().to(self.device)
         logits = self.model(batch.x)                                   # (B, T, output_size)
         loss = self.task.loss(logits, batch)
         self.opt.zero_grad(set_to_none=True)
@@ -285,16 +308,18 @@ class _Loop:
 
 
 def train(config: RunConfig, progress: str = "auto", workdir: Path | None = None,
-          threads: int | None = None, desc: str | None = None) -> TrainResult:
+          threads: int | None = None, desc: str | None = None, device: str | None = None) -> TrainResult:
     """Train and evaluate one run. With ``workdir``, write ``workdir/checkpoint.pt`` every
     ``checkpoint_every`` steps and resume from it if it exists. ``threads`` (default
     $MANNLIB_THREADS, else 1) sets ``torch.set_num_threads``: these models are small and
     sequential, so a second intra-op thread gains little and, on 2 shared cores, a busy
     neighbour makes it much slower; two runs side by side use both cores better.
 
+    ``device``: see :func:`resolve_device`; the returned model is on the CPU.
+
     Raises TrainingDiverged (naming the step) when the loss or gradient norm is not finite."""
     torch.set_num_threads(threads or int(os.environ.get("MANNLIB_THREADS") or 1))
-    c, loop = config, _Loop(config)
+    c, loop = config, _Loop(config, resolve_device(device))
     ckpt = None
     if workdir is not None:
         Path(workdir).mkdir(parents=True, exist_ok=True)
@@ -323,6 +348,7 @@ def train(config: RunConfig, progress: str = "auto", workdir: Path | None = None
     if c.keep_best and s["best"] is not None:
         model.load_state_dict(s["best"])
     by_difficulty = evaluate(model, task, c.eval_n, c.eval_seed, c.eval_difficulties)
+    model.cpu()
     curve = pd.DataFrame(s["curve"], columns=CURVE_COLUMNS)
     summary = summarize(by_difficulty, task)
     summary.update(final_loss=float(curve["loss"].iloc[-1]), steps=c.steps)

@@ -42,7 +42,9 @@ def test_a_complete_run(runs):
     assert run.path == runs / run.id
     assert sorted(p.name for p in run.path.iterdir()) == [
         "config.json", "curve.csv", "eval.json", "manifest.json", "weights.pt"]
-    files = json.loads((run.path / "manifest.json").read_text())["files"]
+    manifest = json.loads((run.path / "manifest.json").read_text())
+    assert manifest["device"] == "cpu"                          # where it trained (--device)
+    files = manifest["files"]
     assert {n: e["sha256"] for n, e in files.items()} == {
         n: hashlib.sha256((run.path / n).read_bytes()).hexdigest() for n in files}
     assert list(run.curve.columns) == ["step", "loss", "train_acc", "dev_acc", "dev_fine", "lr", "wall_s"]

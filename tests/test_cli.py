@@ -62,6 +62,8 @@ def test_train_runs_eval_through_the_command_line(runs, capsys):
     (["train", "mirror", "lstm", "--set", "steps=many"], "steps must be int"),
     (["eval", "mirror-lstm-123456789abc", "--n", "5", "--seed", "0"], "unknown run id 'mirror-lstm-123456789abc'"),
     (["reproduce", "mirrors"], "unknown chapter 'mirrors'; choose one of mirror, m10ae, lantm, signatures"),
+    (["train", "mirror", "lstm", "--device", "tpu"], "unknown device 'tpu'; choose one of cpu, cuda, cuda:N"),
+    (["reproduce", "mirror", "--device", "gpu"], "unknown device 'gpu'; choose one of cpu, cuda, cuda:N"),
 ])
 def test_bad_input_names_what_is_allowed(argv, message, capsys):
     assert main(argv) == 2

@@ -195,3 +195,28 @@ def test_progress_choice(monkeypatch):
     assert T.resolve_progress("auto") == "coarse"       # pytest captures stderr: not a terminal
     with pytest.raises(ValueError, match="choose one of auto, bar, coarse, none"):
         T.resolve_progress("widget")
+
+
+def test_device_is_checked_and_cpu_is_the_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("MANNLIB_DEVICE", raising=False)
+    assert T.resolve_device() == torch.device("cpu")
+    monkeypatch.setenv("MANNLIB_DEVICE", "cuda:7x")
+    with pytest.raises(ValueError, match="unknown device 'cuda:7x'|torch sees no GPU"):
+        T.resolve_device()
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="torch sees no GPU here; use --device cpu"):
+            T.resolve_device("cuda")
+    monkeypatch.delenv("MANNLIB_DEVICE")
+    a = T.train(tiny(), progress="none")
+    b = T.train(tiny(), progress="none", device="cpu")          # explicit cpu = the default, bit for bit
+    assert same_weights(a.model, b.model) and a.summary == b.summary
+    assert all(p.device.type == "cpu" for p in b.model.parameters())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_a_cuda_run_returns_a_cpu_model_close_to_the_cpu_run():
+    a = T.train(tiny(), progress="none")
+    g = T.train(tiny(), progress="none", device="cuda")
+    assert all(p.device.type == "cpu" for p in g.model.parameters())
+    for (k, va), vb in zip(a.model.state_dict().items(), g.model.state_dict().values()):
+        assert torch.allclose(va, vb, atol=1e-3), k

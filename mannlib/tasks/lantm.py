@@ -30,6 +30,8 @@ units_total`` (summed over examples) and ``correct``.
 
 Sizes: training and testing ranges of Table 1; :func:`extrapolation_range` gives Table 4's
 "n x" sizes (n-1)m+1 .. nm for a training maximum m, and every task can generate up to 8m.
+``train_max=m`` (a task argument) trains on 2..m and tests on m+1..2m instead of Table 1's
+sizes: the smaller setting a 2-core machine can afford (the LANTM chapter).
 """
 from __future__ import annotations
 
@@ -51,7 +53,13 @@ class LantmTask(Task):
     output_bits = False
     step = 1  # sizes are multiples of this (bigramflip: 2)
 
-    def __init__(self, symbols: tuple[str, ...], max_factor: int = 8):
+    def __init__(self, symbols: tuple[str, ...], max_factor: int = 8, train_max: int | None = None):
+        if train_max is not None:  # train on 2..m, test on m+1..2m instead of Table 1's sizes
+            lo = self.train_range[0]
+            if train_max < lo or train_max % self.step:
+                raise TaskError(f"{self.name}: train_max must be a multiple of {self.step} and >= {lo}, "
+                                f"got {train_max}")
+            self.train_range, self.test_range = (lo, train_max), (train_max + 1, 2 * train_max)
         self.symbols = symbols
         self.vocab = MARKERS + symbols
         self.ids = {tok: i for i, tok in enumerate(self.vocab)}
@@ -103,10 +111,10 @@ class LantmTask(Task):
 class _Permutation(LantmTask):
     train_range, test_range = (2, 64), (65, 128)
 
-    def __init__(self, n_symbols: int = 124, max_factor: int = 8):
+    def __init__(self, n_symbols: int = 124, max_factor: int = 8, train_max: int | None = None):
         if n_symbols < 2:
             raise TaskError(f"{self.name}: n_symbols must be >= 2, got {n_symbols}")
-        super().__init__(tuple(str(i) for i in range(n_symbols)), max_factor)
+        super().__init__(tuple(str(i) for i in range(n_symbols)), max_factor, train_max)
 
 
 class Copy(_Permutation):
@@ -145,8 +153,8 @@ def add_digits(a: list[int], b: list[int]) -> list[int]:
 
 
 class _Arithmetic(LantmTask):
-    def __init__(self, max_factor: int = 8):
-        super().__init__(DIGITS, max_factor)
+    def __init__(self, max_factor: int = 8, train_max: int | None = None):
+        super().__init__(DIGITS, max_factor, train_max)
 
 
 class Double(_Arithmetic):

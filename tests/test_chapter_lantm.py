@@ -1,0 +1,252 @@
+"""mannlib.chapters.lantm: settings, tables, verdicts and trace helpers, on hand-made inputs."""
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from mannlib import experiments  # noqa: E402
+from mannlib.cache import Run  # noqa: E402
+from mannlib.chapters import lantm as L  # noqa: E402
+from mannlib.config import profile_config  # noqa: E402
+from mannlib.tasks import TaskError, get_task  # noqa: E402
+from mannlib.train import build  # noqa: E402
+
+FITS = L.settings("paper")
+QUICK = L.settings("quick")
+
+
+# --- the task argument behind the "fits" setting ----------------------------------------------------
+def test_train_max_scales_train_test_and_extrapolation_ranges():
+    t = get_task("copy", train_max=16)
+    assert (t.train_range, t.test_range) == ((2, 16), (17, 32))
+    assert t.difficulties("test") == list(range(2, 33))
+    assert t.extrapolation(4) == list(range(49, 65)) and t.allowed()[-1] == 128   # up to 8m
+    b = get_task("bigramflip", train_max=8)
+    assert b.difficulties("train") == [2, 4, 6, 8] and b.extrapolation(2) == [10, 12, 14, 16]
+    assert get_task("copy").train_range == (2, 64)                                 # default untouched
+    with pytest.raises(TaskError, match="multiple of 2"):
+        get_task("bigramflip", train_max=7)
+
+
+# --- settings and runs ----------------------------------------------------------------------------
+def test_fits_config_overrides_only_what_the_deviations_table_lists():
+    c = L.config(FITS, "copy", "lantm-invnorm", 1)
+    base = profile_config("copy", "lantm-invnorm", "paper", 1)
+    assert c.task_args == {"train_max": 16} and c.lr == 3e-4 and c.steps == 6000
+    assert c.eval_difficulties is None and c.dev_difficulties == (8, 16, 24, 32)
+    assert c.eval_n == math.ceil(3200 / 15)                     # 15 sizes 2..16 -> ~100 batches of 32
+    same = ("optimizer", "momentum", "batch_size", "schedule", "keep_best", "eval_every", "sizes", "clip")
+    assert all(getattr(c, k) == getattr(base, k) for k in same)
+    assert L.config(FITS, "bigramflip", "lantm-invnorm", 0).dev_difficulties == (4, 8, 12, 16)
+    assert L.config(FITS, "addition", "lantm-invnorm", 0).eval_n == math.ceil(3200 / 3)
+
+
+def test_paper_scale_is_the_paper_profile_and_orders_seed_first():
+    paper = L.settings("paper", "paper")
+    assert L.config(paper, "double", "lstm", 0) == profile_config("double", "lstm", "paper", 0)
+    fits = L.configs(FITS)
+    assert L.configs(FITS) == experiments.lantm()            # the book loads what `reproduce` trains
+    assert [(c.seed, c.model) for c in fits[:10:5]] == [(0, "lantm-invnorm"), (0, "lantm-softmax")]
+    assert len(fits) == 5 * (3 + 1) and {c.task for c in fits[:5]} == set(L.TASKS)
+    assert {c.profile for c in L.configs(QUICK)} == {"quick"}
+    with pytest.raises(ValueError, match="choose one of fits, paper"):
+        L.settings("paper", "huge")
+
+
+def test_train_command_lists_every_override():
+    c = L.config(FITS, "copy", "lantm-invnorm", 2)
+    cmd = L.train_command(c)
+    assert cmd.startswith("python -m mannlib train copy lantm-invnorm --seed 2 --set ")
+    assert "--set task_args.train_max=16" in cmd and "--set lr=0.0003" in cmd and "--set eval_difficulties=null" in cmd
+    assert L.train_command(profile_config("copy", "lantm-invnorm")) == "python -m mannlib train copy lantm-invnorm"
+
+
+# --- the paper's numbers --------------------------------------------------------------------------
+def test_paper_tables_transcribed():
+    assert set(L.PAPER_TABLE3) == set(L.TASKS) and all(set(v) == set(L.MODELS) for v in L.PAPER_TABLE3.values())
+    assert all(L.PAPER_TABLE3[t]["lantm-invnorm"][0] == 100 for t in L.TASKS)     # masters all five at 1x
+    assert max(L.PAPER_TABLE3[t]["lstm"][2] for t in L.TASKS) == 6               # "not exceeding 6%"
+    assert L.PAPER_TABLE3["bigramflip"]["lantm-softmax"] == (12, 40, 0, 10)
+    assert L.PAPER_TABLE3["addition"]["lstm"] == (97, 100, 6, 64)
+    assert L.PAPER_TABLE4["reverse"] == {4: (91, 98), 5: (12, 65)} and L.PAPER_TABLE4["addition"] == {4: (2, 95)}
+
+
+def test_table2_counts_differ_from_the_paper_by_the_documented_terms():
+    t2 = L.table2(tasks=("copy", "double"))
+    for task, h in (("copy", 50), ("double", 50)):
+        assert t2.loc[("lantm-invnorm", task), "difference"] == -(4 * h + 74)
+    assert t2.loc[("lantm-softmax", "copy"), "difference"] == -(4 * 50 + 74)     # with its temperature
+    assert t2.loc[("lantm-softmax", "double"), "difference"] == -(3 * 50 + 73)   # Yang omits it there
+    assert t2.loc[("lantm-invnorm", "double"), "#param (paper)"] == 18695
+    assert t2.loc[("lstm", "copy"), "#param (paper)"] == 1918222 and t2.loc[("lstm", "copy"), "vocab"] == 128
+
+
+# --- Table 3 --------------------------------------------------------------------------------------
+def fake_run(task, model, seed, acc: dict, fine=None, m=None, wall=10.0):
+    """A Run with an eval table {size: coarse} and no weights."""
+    config = L.config(QUICK, task, model, seed)
+    if m is not None:
+        config = config.replace(**{"task_args.train_max": m})
+    ev = pd.DataFrame({"n": 10, "accuracy": list(acc.values()),
+                       "fine": list((fine or acc).values())}, index=pd.Index(list(acc), name="difficulty"))
+    return Run(f"{task}-{model}-{seed}", Path("."), config, None, pd.DataFrame(), ev, {},
+               {"wall_s": wall, "created": "t"})
+
+
+def test_table3_pools_sizes_and_takes_median_min_max_over_seeds():
+    runs = [fake_run("copy", "lantm-invnorm", s, {2: a, 3: a, 4: 1.0, 5: b, 8: b, 9: 0.0})
+            for s, (a, b) in enumerate([(1.0, 0.5), (0.5, 0.0), (1.0, 1.0)])]   # m = 4; 9 > 2m dropped
+    scores = L.score_frame(runs)
+    assert set(scores["size"]) == {2, 3, 4, 5, 8} and list(scores.query("seed == 0")["column"]) == ["1x"] * 3 + ["2x"] * 2
+    t3 = L.table3(scores)
+    row = t3.loc[("copy", "lantm-invnorm")]
+    assert row[("1x", "coarse", "median")] == 1.0 and row[("1x", "coarse", "min")] == pytest.approx(2 / 3)
+    assert row[("2x", "coarse", "median")] == 0.5 and row[("2x", "coarse", "max")] == 1.0
+    shown = L.show_table3(t3)
+    assert shown.loc[("copy", "lantm-invnorm"), "2x coarse"] == "50% (0-100) | 100%"
+    assert shown.loc[("copy", "lantm-invnorm"), "1x fine"] == "100% (67-100) | 100%"
+
+
+def scores_for(table: dict) -> pd.DataFrame:
+    """{(task, model): (1x coarse, 2x coarse)} -> score_frame layout, one seed, one size per column."""
+    rows = []
+    for (task, model), (a, b) in table.items():
+        for size, column, v in ((1, "1x", a), (2, "2x", b)):
+            rows.append({"task": task, "model": model, "seed": 0, "size": size, "m": 1, "column": column,
+                         "n": 100, "coarse": v, "fine": v})
+    return pd.DataFrame(rows)
+
+
+def test_invnorm_softmax_and_weighting_verdicts():
+    good = {(t, "lantm-invnorm"): (1.0, 0.95) for t in L.TASKS}
+    assert L.invnorm_claim(scores_for(good)).verdict == "reproduced"
+    some = {**good, ("addition", "lantm-invnorm"): (1.0, 0.5)}
+    assert L.invnorm_claim(scores_for(some)).verdict == "partly"
+    none = {(t, "lantm-invnorm"): (0.98, 0.95) for t in L.TASKS}
+    assert L.invnorm_claim(scores_for(none)).verdict == "not reproduced"
+
+    pattern = {(t, "lantm-softmax"): ((1.0, 1.0) if t in ("copy", "double") else (0.1, 0.0)) for t in L.TASKS}
+    assert L.softmax_claim(scores_for(pattern)).verdict == "reproduced"
+    three = {**pattern, ("copy", "lantm-softmax"): (0.5, 0.0), ("reverse", "lantm-softmax"): (1.0, 1.0)}
+    assert L.softmax_claim(scores_for(three)).verdict == "partly"
+
+    both = scores_for({**good, **pattern})        # 2x: InvNorm 95% everywhere, SoftMax mean 40%
+    claim = L.weighting_claim(both)
+    assert claim.verdict == "reproduced" and "InvNorm 95.0%, SoftMax 40.0%" in claim.ours
+    assert L.lstm_claim(both).verdict == L.NOT_TESTED
+    lstm = scores_for({(t, "lstm"): (0.98, 0.05) for t in L.TASKS})
+    assert L.lstm_claim(lstm).verdict == "reproduced"
+    assert L.tasks_at(scores_for(some), "lantm-invnorm", "2x", 0.9) == "copy, reverse, bigramflip and double"
+    assert L.tasks_at(scores_for(three), "lantm-softmax", "1x", 0.99) == "reverse and double"
+    assert L.tasks_at(scores_for(good), "lantm-softmax", "1x", 0.99) == "no task"
+
+
+# --- Table 4 and extrapolation --------------------------------------------------------------------
+def test_first_error_and_spacing():
+    assert L.first_error(np.array([True, True, False, True])) == pytest.approx(2 / 3)
+    assert L.first_error(np.array([False])) == 0.0 and math.isnan(L.first_error(np.array([True, True])))
+    assert L.spaced(list(range(1, 11)), 3) == [1, 5, 10] and L.spaced([4, 5], 8) == [4, 5]
+
+
+class CopyOracle(torch.nn.Module):
+    """Answers copy problems right, except the last ``wrong_last`` answer characters."""
+
+    def __init__(self, task, wrong_last=0):
+        super().__init__()
+        self.task, self.wrong_last = task, wrong_last
+
+    def forward(self, x):
+        soi, eoi, eoo = (self.task.ids[t] for t in ("<s>", "</s>", "<e>"))
+        logits = torch.zeros(*x.shape, self.task.output_size)
+        for i, row in enumerate(x.tolist()):
+            start = row.index(soi)
+            first = row.index(eoi, start)
+            answer = row[start + 1:first] + [eoo]
+            for j, tok in enumerate(answer):
+                wrong = j >= len(answer) - self.wrong_last
+                logits[i, first + j, (tok + 1) % self.task.output_size if wrong else tok] = 1.0
+        return logits
+
+
+def test_extrapolation_scores_with_an_oracle():
+    run = fake_run("copy", "lantm-invnorm", 0, {2: 1.0}, m=4)
+    run.model = CopyOracle(run.task)
+    ext = L.extrapolation_scores(run, factors=(2, 4), sizes_per=2, n=3)
+    assert list(ext["sizes"]) == ["5-8", "13-16"] and list(ext["problems"]) == [6, 6]
+    assert (ext["coarse"] == 1.0).all() and (ext["fine"] == 1.0).all() and ext["first_error"].isna().all()
+    run.model = CopyOracle(run.task, wrong_last=1)               # only <e> wrong: coarse 0, first error at 1
+    ext = L.extrapolation_scores(run, factors=(2,), sizes_per=1, n=4)
+    assert ext["coarse"].iloc[0] == 0.0 and ext["first_error"].iloc[0] == 1.0
+    assert ext["sizes"].iloc[0] == "5-5" and ext["fine"].iloc[0] == pytest.approx(1 - 1 / 6)  # 6 characters, 1 wrong
+    late = L.late_errors_claim(ext.assign(task="copy"))
+    assert late.verdict == "reproduced" and "first error at 1.00" in late.ours
+
+
+def test_late_errors_only_in_high_fine_low_coarse_cells():
+    cells = pd.DataFrame({"task": ["copy", "double", "reverse"], "factor": [4, 8, 4], "coarse": [0.2, 0.1, 0.0],
+                          "fine": [0.9, 0.85, 0.1], "first_error": [0.9, 0.3, 0.0]})
+    assert L.late_errors_claim(cells).verdict == "partly"                  # reverse: fine too low to count
+    assert L.late_errors_claim(cells.iloc[[0, 2]]).verdict == "reproduced"
+    none = L.late_errors_claim(cells.iloc[[2]])
+    assert none.verdict == L.NOT_TESTED and "reverse 4x, 10% fine" in none.ours
+
+
+def test_wall_times_and_halvings():
+    run = fake_run("copy", "lantm-invnorm", 0, {2: 1.0}, wall=30.0)
+    run.curve = pd.DataFrame({"step": [20, 40, 60], "lr": [run.config.lr, run.config.lr / 2, run.config.lr / 8]})
+    walls = L.wall_times([run])
+    row = walls.loc[("copy", "lantm-invnorm", 0)]
+    assert row["wall (s)"] == 30.0 and row["ms / update"] == 500.0 and row["halvings"] == 3
+    four = pd.DataFrame({"task": ["copy", "reverse", "bigramflip"], "factor": 4, "coarse": [0.95, 0.91, 0.5]})
+    assert L.table4_claim(four).verdict == "partly"
+    shown = L.table4(pd.DataFrame({"task": ["copy", "copy"], "factor": [4, 8], "coarse": [0.5, 0.0], "fine": [1.0, 0.9]}))
+    assert shown.loc["copy", "4x coarse"] == "50% | 100%" and shown.loc["copy", "8x fine"] == "90% | -"
+
+
+# --- the appendix figures -------------------------------------------------------------------------
+def line_trace(offset=0.0, strengths=None) -> L.Trace:
+    """A copy trace of size 3 by hand: writes at (t, 0), reads ``offset`` off the write line."""
+    T = 8                                        # <s> c1 c2 c3 </s> x 4
+    steps = {"write_key": np.stack([np.arange(T), np.zeros(T)], 1).astype(float),
+             "read_key": np.zeros((T, 2)), "write_strength": np.asarray(strengths or [1.0] * T, float)}
+    for t, target in zip(range(3, 6), (1, 2, 3)):  # read at t - 1 feeds output t: copy c1..c3
+        steps["read_key"][t] = (target, offset)
+    run = fake_run("copy", "lantm-invnorm", 0, {2: 1.0}, m=4)
+    ok = np.array([True, True, False, True])
+    return L.Trace(run, 3, ["<s>", "a", "b", "c"] + ["</s>"] * 4, steps, np.arange(4, 8), ok * 0, ok * 0, ok)
+
+
+def test_read_distances_and_reads_claim():
+    tr = line_trace(offset=0.25)
+    assert list(tr.read_steps) == [3, 4, 5] and list(tr.input_steps) == [1, 2, 3]
+    assert L.write_step_length(tr) == 1.0
+    np.testing.assert_allclose(L.read_distances(tr), [0.25, 0.25, 0.25])
+    assert L.reads_claim(tr).verdict == "reproduced"
+    assert L.reads_claim(line_trace(offset=0.7)).verdict == "not reproduced"
+
+
+def test_strength_by_parity_and_parity_claim():
+    tr = line_trace(strengths=[0.5, 0.9, 0.05, 0.9, 0.5, 0.5, 0.5, 0.5])   # input steps 1, 2, 3
+    assert L.strength_by_parity(tr) == {"odd": pytest.approx(0.9), "even": pytest.approx(0.05)}
+    assert L.parity_claim(tr).verdict == "reproduced"
+    assert L.parity_claim(None).verdict == L.NOT_TESTED
+
+
+def test_trace_run_and_figures_on_an_untrained_model():
+    config = L.config(QUICK, "addition", "lantm-invnorm", 0)
+    _, model = build(config)
+    run = Run("r", Path("."), config, model.eval(), pd.DataFrame(), pd.DataFrame(), {}, {})
+    tr = L.trace_run(run, 3)
+    T = 1 + 6 + 5                                 # <s>, 3 digit pairs, 4 answer digits + <e>
+    assert len(tr.tokens) == T and tr.steps["read_key"].shape == (T, 2) and len(tr.truth) == 5
+    assert list(tr.answer_steps) == list(range(7, 12)) and list(tr.read_steps) == [6, 7, 8, 9]
+    for fig in (L.trace_figure(tr), L.parity_figure(tr)):
+        assert fig.axes
+        matplotlib.pyplot.close(fig)

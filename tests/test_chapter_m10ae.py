@@ -1,0 +1,308 @@
+"""mannlib.chapters.m10ae: runs, tables, verdicts and analysis helpers, on hand-made inputs."""
+from types import SimpleNamespace
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from mannlib import experiments  # noqa: E402
+from mannlib.cache import run_id  # noqa: E402
+from mannlib.chapters import m10ae as C  # noqa: E402
+from mannlib.tasks.m10ae import M10AE, evaluate  # noqa: E402
+from mannlib.train import TrainingData, build  # noqa: E402
+
+QUICK = C.settings("quick")
+
+
+def acc_frame(scores: dict) -> pd.DataFrame:
+    """{model: [(accuracy on #LPO 0-14, accuracy on 15-20) per seed]} -> accuracy_frame's layout."""
+    return pd.DataFrame([{"model": m, "seed": s, "difficulty": d, "accuracy": inside if d <= 14 else beyond}
+                         for m, seeds in scores.items() for s, (inside, beyond) in enumerate(seeds)
+                         for d in range(21)])
+
+
+# --- settings and runs ----------------------------------------------------------------------------
+def test_paper_runs_are_what_reproduce_trains():
+    s = C.settings("paper")
+    grid, main = C.grid_configs(s), C.configs(s)
+    assert experiments.chapter_runs("m10ae") == grid + main
+    assert len({run_id(c) for c in grid + main}) == 8 + 12
+    assert sorted((c.lr, c.batch_size) for c in grid) == sorted((lr, b) for lr in (1e-3, 1e-4) for b in (32, 64, 128, 256))
+    assert {c.steps * c.batch_size for c in grid} == {C.GRID_EXAMPLES}               # equal examples per setting
+    assert {(c.model, c.seed, c.dev_n) for c in grid} == {("sann", 0, C.GRID_DEV_N)}
+    assert [(c.model, c.seed) for c in main] == [(m, seed) for m in C.MODELS for seed in (0, 1, 2)]
+    for c in main:
+        assert (c.lr, c.batch_size, c.steps, c.train_examples) == (C.CHOSEN["lr"], C.CHOSEN["batch_size"], C.STEPS, 80_000)
+        assert c.sizes["hidden"] == c.sizes["embed"] == 100                          # Wang §3.1
+        assert c.sizes.get("cells") == (C.CELLS if c.model in C.MEMORY_MODELS else None)
+    assert C.configs(C.settings("paper", steps=123))[0].steps == 123
+
+
+def test_quick_settings_and_unknown_profile():
+    quick = C.configs(QUICK)
+    assert {c.profile for c in quick} == {"quick"} and {c.steps for c in quick} == {QUICK.steps}
+    assert {c.eval_difficulties for c in quick} == {C.QUICK_LPO}
+    assert [c.lr for c in C.grid_configs(QUICK)] == [quick[0].lr, 1e-4]        # the quick runs' setting is in it
+    with pytest.raises(ValueError, match="choose one of paper, quick"):
+        C.settings("fast")
+
+
+def test_budget_counts_epochs_of_the_fixed_set():
+    c = C.configs(C.settings("paper", steps=2500))[0]
+    assert C.budget(C.settings("paper", steps=2500), c) == {"steps": 2500, "batch_size": 32, "examples": 80_000,
+                                                           "epochs": 1.0}
+
+
+def fake_run(model, seed, lr=1e-3, batch=32, steps=100, dev=(0.1, 0.2), wall=10.0):
+    config = SimpleNamespace(model=model, seed=seed, lr=lr, batch_size=batch, steps=steps, train_examples=80_000)
+    return SimpleNamespace(config=config, curve=pd.DataFrame({"dev_acc": list(dev)}), manifest={"wall_s": wall})
+
+
+def test_tuning_table_ranks_by_final_dev_accuracy():
+    runs = [fake_run("sann", 0, 1e-3, 32, dev=(0.5, 0.3)), fake_run("sann", 0, 1e-4, 64, dev=(0.1, 0.4)),
+            fake_run("sann", 0, 1e-3, 256, dev=(0.2, 0.4))]
+    t = C.tuning_table(runs)
+    assert list(zip(t["lr"], t["batch_size"])) == [(1e-4, 64), (1e-3, 256), (1e-3, 32)]   # a full tie keeps the given order
+    assert t.iloc[2]["best_dev_acc"] == 0.5
+
+
+def test_wall_times_per_model():
+    runs = [fake_run("sann", s, steps=2000, wall=w) for s, w in enumerate((200.0, 400.0, 300.0))] + [fake_run("lstm", 0, steps=2000, wall=20.0)]
+    t = C.wall_times(runs)
+    assert list(t.index) == ["lstm", "sann"]
+    assert t.loc["sann", "wall_s"] == 300.0 and t.loc["sann", "ms_per_step"] == 150.0
+    assert t.loc["lstm", "epochs"] == pytest.approx(2000 * 32 / 80_000)
+
+
+# --- data -------------------------------------------------------------------------------------------
+def test_datasets_are_the_trainers_sets():
+    config = C.configs(QUICK)[0]
+    train, test = C.datasets(config)
+    fixed = TrainingData(M10AE(), config).fixed
+    assert [e.input for e in train] == [e.input for e in fixed] and len(train) == config.train_examples
+    assert len(test) == config.eval_n * len(C.QUICK_LPO)
+    assert sorted({e.difficulty for e in test}) == list(C.QUICK_LPO)
+
+
+def test_describe_frame_fractions():
+    ex = [SimpleNamespace(input=list("8+6*3"), target=["6"]), SimpleNamespace(input=list("1"), target=["1"])]
+    df = C.describe_frame(a=ex)
+    assert df.groupby("quantity")["fraction"].sum().to_dict() == pytest.approx(
+        {"label": 1, "lpo": 1, "term_numerals": 1, "tokens": 1})
+    lpo = df[df["quantity"] == "lpo"].set_index("value")["count"].to_dict()
+    assert lpo == {0: 1, 1: 1}
+    terms = df[df["quantity"] == "term_numerals"].set_index("value")["count"].to_dict()
+    assert terms == {1: 2, 2: 1}                                     # "8", "6*3", "1"
+
+
+# --- Fig. 5 verdicts ----------------------------------------------------------------------------------
+def test_lpo_scores_and_range_table():
+    acc = acc_frame({"sann": [(1.0, 0.9), (1.0, 0.5), (1.0, 0.7)], "lstm": [(0.8, 0.1)] * 3})
+    s = C.lpo_scores(acc)
+    assert list(s.index) == ["lstm", "sann"]
+    assert s.loc["sann"].tolist() == pytest.approx([0.7, 0.5, 0.9])
+    t = C.range_table(acc)
+    assert t.loc["sann", "#LPO 15-20"] == "70.0% (50-90)" and t.loc["lstm", "#LPO 0-14"] == "80.0% (80-80)"
+
+
+def four(sann, tann=((0.5, 0.2),) * 3, lstm=((0.5, 0.2),) * 3, srnn=((0.2, 0.1),) * 3):
+    return acc_frame({"srnn": list(srnn), "lstm": list(lstm), "tann": list(tann), "sann": list(sann)})
+
+
+@pytest.mark.parametrize("sann,expected", [
+    ([(1.0, 0.95), (1.0, 0.92), (1.0, 0.5)], "reproduced"),      # median 0.92, the best model
+    ([(1.0, 0.6), (1.0, 0.5), (1.0, 0.4)], "partly"),            # best, every seed above the others' 0.2
+    ([(1.0, 0.6), (1.0, 0.5), (1.0, 0.15)], "not reproduced"),    # best median, but one seed below LSTM's
+])
+def test_generalisation_claim(sann, expected):
+    assert C.generalisation_claim(four(sann)).verdict == expected
+
+
+@pytest.mark.parametrize("tann,expected", [
+    (((0.6, 0.3),) * 3, "reproduced"),     # TANN and SANN above both baselines (mean over 0-20)
+    (((0.4, 0.1),) * 3, "partly"),         # only SANN
+    (((0.51, 0.21),) * 3, "partly"),       # TANN 1.0 points above LSTM: within the noise (1.4 points)
+])
+def test_memory_claim(tann, expected):
+    assert C.memory_claim(four([(0.9, 0.5)] * 3, tann=tann)).verdict == expected
+    assert C.memory_claim(four([(0.1, 0.1)] * 3, tann=((0.1, 0.1),) * 3)).verdict == "not reproduced"
+
+
+def test_noise_is_two_standard_errors_of_a_difference():
+    # p = 0.5, n = 10,000: se of one accuracy 0.005, of a difference 0.00707, two of them 0.01414
+    assert C.noise(0.5, 10_000) == pytest.approx(0.014142, abs=1e-6)
+
+
+@pytest.mark.parametrize("srnn,expected", [
+    (((0.2, 0.1),) * 3, "reproduced"),                     # 24.3 points below, every seed
+    (((0.45, 0.15), (0.2, 0.1), (0.6, 0.3)), "partly"),     # 5 points below, but seed 2 above every LSTM seed
+    (((0.49, 0.2),) * 3, "not reproduced"),                 # 0.7 points below: within the noise
+    (((0.6, 0.3),) * 3, "not reproduced"),
+])
+def test_srnn_claim(srnn, expected):
+    assert C.srnn_claim(four([(0.9, 0.5)] * 3, srnn=srnn)).verdict == expected
+
+
+def test_convergence_claim_from_the_last_quarter():
+    steps = [100, 200, 300, 400]
+    rows = [("sann", 0, st, a) for st, a in zip(steps, [0.1, 0.2, 0.3, 0.35])] + \
+           [("lstm", 0, st, a) for st, a in zip(steps, [0.1, 0.5, 0.6, 0.61])]
+    curves = pd.DataFrame(rows, columns=["model", "seed", "step", "train_acc"])
+    gain = C.late_gain(curves)                              # last point minus the point at step 300
+    assert gain.to_dict() == pytest.approx({"lstm": 0.01, "sann": 0.05})
+    assert C.convergence_claim(curves).verdict == "partly"
+    assert C.convergence_claim(curves[curves["model"] == "sann"]).verdict == "reproduced"
+
+
+# --- Fig. 6-7 verdicts --------------------------------------------------------------------------------
+def sat_frame(peaks: dict) -> pd.DataFrame:
+    """{gate: (ratio at L steps, ratio elsewhere)} -> saturation()'s layout, all on side 'right'."""
+    rows = []
+    for gate, (low, other) in peaks.items():
+        for t, cat in enumerate(C.CATEGORIES):
+            rows += [(t, gate, "right", low if cat == "L" else other), (t, gate, "left", 0.0)]
+    return pd.DataFrame(rows, columns=["step", "gate", "side", "ratio"])
+
+
+def test_gate_claim():
+    assert C.gate_claim(sat_frame({"input": (0.5, 0.1), "forget": (0.3, 0.2)})).verdict == "reproduced"
+    assert C.gate_claim(sat_frame({"input": (0.5, 0.1), "forget": (0.2, 0.2)})).verdict == "partly"
+    assert C.gate_claim(sat_frame({"input": (0.0, 0.1)})).verdict == "not reproduced"
+
+
+def policy_analysis(push_low, pops_low, push_other=0.8, pops_other=0.5):
+    low = np.array(C.CATEGORIES) == "L"
+    push = np.where(low, push_low, push_other)[None].repeat(4, 0)     # (B=4, T=9)
+    pops = np.where(low, pops_low, pops_other)[None].repeat(4, 0)
+    return SimpleNamespace(trace={"p_push": push, "pops": pops})
+
+
+def test_policy_claim():
+    assert C.policy_claim(policy_analysis(0.05, 2.8)).verdict == "reproduced"
+    assert C.policy_claim(policy_analysis(0.3, 1.0)).verdict == "not reproduced"     # lowest, but not near 0
+    assert C.policy_claim(policy_analysis(0.99, 2.6)).verdict == "partly"            # the pops half only
+    assert C.policy_claim(policy_analysis(0.05, 1.0)).verdict == "partly"            # the push half only
+
+
+def test_hypothesis_policy_by_hand():
+    """N0 push; L0 pop 1; N1 push; H0 push; N2 pop 2 then push; H1 push; N3 pop 2, push; L1 pop 1; N4 push."""
+    h = C.hypothesis_policy()
+    assert h["p_push"] == [1, 0, 1, 1, 1, 1, 1, 0, 1]
+    assert h["pops"] == [0, 1, 0, 0, 2, 0, 2, 1, 0]
+
+
+def norms_frame(top, second):
+    return pd.DataFrame({"cell 0": top, "cell 1": second}, index=C.STEP_NAMES)
+
+
+def test_stack_claim():
+    #           N0   L0   N1   H0   N2   H1   N3   L1   N4
+    top = [1.0, 0.1, 1.0, 1.0, 1.0, 1.0, 1.0, 0.2, 1.0]
+    second = [0.0, 0.0, 0.1, 0.5, 0.1, 0.4, 0.1, 0.0, 0.1]
+    assert C.stack_claim(norms_frame(top, second)).verdict == "reproduced"
+    assert C.stack_claim(norms_frame([1.0] * 9, second)).verdict == "partly"          # never emptied
+    assert C.stack_claim(norms_frame([1.0] * 9, [0.3] * 9)).verdict == "not reproduced"
+
+
+# --- the algorithm and Fig. 9 ---------------------------------------------------------------------------
+def test_left_to_right_ignores_priority():
+    assert C.left_to_right("8+6*3") == 2          # (8+6)*3 = 42 -> 2, not 8+18 -> 6
+    assert C.left_to_right("8+6*3/2-4") == 6      # 14 -> 4, *3 -> 2, %2 -> 0, -4 -> 6; the value is 4
+    assert evaluate("8+6*3/2-4") == 4
+
+
+def test_algorithm_check_and_claim():
+    task = M10AE()
+    examples = [task.sample_one(np.random.default_rng(i), i % 4) for i in range(40)]
+    check = C.algorithm_check(examples)
+    assert check["n"].sum() == 40 and (check["result_ok"] == check["n"]).all() and (check["prefix_ok"] == check["n"]).all()
+    assert check["max_stack"].max() <= 2
+    assert C.algorithm_claim(check).verdict == "reproduced"
+    bad = check.assign(result_ok=check["n"] - 1)
+    assert C.algorithm_claim(bad).verdict == "not reproduced"        # 4 of 40 wrong: below 99%
+
+
+def test_check_set_is_fixed():
+    a, b = C.check_set(3), C.check_set(3)
+    assert [e.input for e in a] == [e.input for e in b] and len(a) == 3 * 21
+
+
+def test_figure9_specs_and_labels():
+    specs = C.figure9_specs()
+    assert [s.title() for s in specs] == ["(N2, 0); N0L0N1H0N2", "(N4, 0); N0L0N1H0N2H1N3L1N4",
+                                          "(N4, 0); N0L0N1H0N2H1N3L1N4 left to right (wrong)"]
+    a = SimpleNamespace(tokens=[list("8+6*3/2-4"), list("1-2/3*4+5")], trace={"memory": np.zeros((2, 9, 5, 3))})
+    # after N2: 8+6*3 = 8+8 -> 6 and 1-2%3 = 1-2 -> 9; the values: 4 and 1-(2%3)*4+5 = 1-8+5 -> 8
+    assert C.panel_labels(a, specs[0]).tolist() == [6, 9]
+    assert C.panel_labels(a, specs[1]).tolist() == [4, 8] and evaluate("1-2/3*4+5") == 8
+    assert C.panel_labels(a, specs[2]).tolist() == [6, 5]     # 1-2 -> 9, %3 -> 0, *4 -> 0, +5 -> 5
+    combo = C.PanelSpec(5, 0, "", "stack", True)                            # after H1: the pushed (l1, op)
+    assert C.panel_labels(a, combo).tolist() == ["8/", "2*"]
+    with pytest.raises(ValueError, match="nothing in cell 1"):
+        C.panel_labels(a, C.PanelSpec(1, 1, "", "stack", True))
+
+
+def panel(score, shuffled=0.1, chance=0.1):
+    return SimpleNamespace(score=score, shuffled_score=shuffled, chance=chance)
+
+
+@pytest.mark.parametrize("scores,expected", [
+    ((0.95, 0.92, 0.4), "reproduced"),
+    ((0.95, 0.92, 0.8), "partly"),         # the negative is not clearly below the positive on its cell
+    ((0.5, 0.45, 0.1), "partly"),
+    ((0.95, 0.3, 0.1), "not reproduced"),
+])
+def test_tsne_claim(scores, expected):
+    specs = C.figure9_specs()
+    panels = {s.title(): panel(v) for s, v in zip(specs, scores)}
+    assert C.tsne_claim(specs, panels).verdict == expected
+
+
+def test_analyse_an_untrained_sann():
+    config = C.configs(QUICK)[-1]
+    _, model = build(config)
+    run = SimpleNamespace(id="x", model=model.eval(), task=M10AE())
+    a = C.analyse(run, C.settings("quick"))
+    B, N = QUICK.analysis_n, config.sizes["cells"]
+    assert a.trace["memory"].shape[:3] == (B, 9, N) and a.trace["p_push"].shape == (B, 9)
+    assert 0 <= a.accuracy <= 1 and len(a.tokens) == B
+    norms = C.memory_norms(a)
+    assert list(norms.index) == C.STEP_NAMES and norms["depth"].tolist() == [1, 0, 1, 2, 1, 2, 1, 0, 1]
+    assert list(C.by_category(a).index) == ["N", "L", "H"]
+    sat = C.gate_saturation(a)
+    assert set(sat["gate"]) == {"input", "forget", "output"} and set(sat["symbol"]) == set(C.STEP_NAMES)
+    agree = C.agreement(a)
+    assert set(zip(agree["symbol"], agree["cell"])) == {(n, 0) for n in C.STEP_NAMES if n[0] != "L"} | {("H0", 1), ("H1", 1)}
+
+
+def test_best_seed_beyond_the_training_range():
+    def run(seed, inside, beyond):
+        ev = pd.DataFrame({"accuracy": [inside] * 15 + [beyond] * 6}, index=range(21)).assign(fine=lambda d: d["accuracy"])
+        return SimpleNamespace(config=SimpleNamespace(model="sann", seed=seed), eval=ev)
+    runs = [run(0, 0.9, 0.3), run(1, 0.5, 0.4), run(2, 0.6, 0.4)]
+    assert C.best_seed(runs).config.seed == 2                       # best on 15-20, then on 0-14
+    with pytest.raises(ValueError, match="no run of 'tann'"):
+        C.best_seed(runs, "tann")
+
+
+def test_grid_choice_needs_two_standard_errors():
+    runs = [fake_run("sann", 0, 1e-4, 256, dev=(0.2, 0.14)), fake_run("sann", 0, 1e-3, 32, dev=(0.1, 0.12))]
+    g = C.grid_choice(C.tuning_table(runs), n_dev=1500, chosen={"lr": 1e-3, "batch_size": 32})
+    # pooled p = 0.13: se = sqrt(2 * 0.13 * 0.87 / 1500) = 0.01228; gap 0.02 < 2 se
+    assert (g["best_lr"], g["best_batch"]) == (1e-4, 256) and g["gap"] == pytest.approx(0.02)
+    assert g["se"] == pytest.approx(0.012282, abs=1e-5) and not g["decided"]
+    assert C.grid_choice(C.tuning_table(runs), n_dev=10_000, chosen={"lr": 1e-3, "batch_size": 32})["decided"]
+    with pytest.raises(ValueError, match="not in the grid"):
+        C.grid_choice(C.tuning_table(runs), n_dev=10, chosen={"lr": 1.0, "batch_size": 1})
+
+
+def test_last_numeral_baseline_by_hand():
+    ex = lambda text: SimpleNamespace(input=list(text), target=[str(evaluate(text))])  # noqa: E731
+    train = [ex("3"), ex("2*3"), ex("1*3"), ex("5")]     # last 3 -> results 3, 6, 3: guess 3; last 5 -> 5
+    test = [ex("3"), ex("4*3"), ex("1+5"), ex("5")]      # #LPO 0: right, wrong (2), right; #LPO 1: 6 != 5
+    got = C.last_numeral_baseline(train, test)
+    assert got.to_dict() == {0: pytest.approx(2 / 3), 1: 0.0}
