@@ -16,6 +16,9 @@ from .notebook import PROFILES
 from .paths import ROOT
 
 
+AFTER = {"scorecard"}  # notebooks that read the others' results
+
+
 def run(chapter: str, profile: str, dest: Path) -> tuple[str, int, float, str]:
     src = ROOT / "notebooks" / f"{chapter}.ipynb"
     if not src.exists():
@@ -43,12 +46,16 @@ def main(argv=None) -> int:
     args.dest.mkdir(parents=True, exist_ok=True)
     names = args.chapters or chapters()
     failed = []
+    # The scorecard gathers every chapter's results: run it after them, so that (quick profile)
+    # it loads their runs instead of training the same ones at the same time.
+    waves = [[n for n in names if n not in AFTER], [n for n in names if n in AFTER]]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for name, rc, secs, log in pool.map(lambda c: run(c, args.profile, args.dest.resolve()), names):
-            print(f"{'ok  ' if rc == 0 else 'FAIL'} {name:<20} {args.profile:<6} {secs:6.1f} s", flush=True)
-            if rc:
-                failed.append(name)
-                print("\n".join(log.splitlines()[-40:]), file=sys.stderr)
+        for wave in waves:
+            for name, rc, secs, log in pool.map(lambda c: run(c, args.profile, args.dest.resolve()), wave):
+                print(f"{'ok  ' if rc == 0 else 'FAIL'} {name:<20} {args.profile:<6} {secs:6.1f} s", flush=True)
+                if rc:
+                    failed.append(name)
+                    print("\n".join(log.splitlines()[-40:]), file=sys.stderr)
     if failed:
         print(f"failed notebooks: {', '.join(failed)}", file=sys.stderr)
         return 1

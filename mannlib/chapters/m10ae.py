@@ -101,24 +101,6 @@ def configs(s: Settings) -> list[RunConfig]:
                            eval_difficulties=QUICK_LPO) for m in MODELS for seed in s.seeds]
 
 
-# --- the GPU scale: what a borrowed GPU affords (trained with --device cuda) -----------------------
-GPU_BATCH = 256          # the largest batch of Wang's grid: on a GPU it costs about what 32 costs
-GPU_STEPS = None         # updates per GPU-scale run; set from the device run's measured step time
-
-
-def gpu_configs(s: Settings, steps: int | None = None) -> list[RunConfig]:
-    """The main runs again at :data:`GPU_BATCH` for ``steps`` (default :data:`GPU_STEPS`)
-    updates: many epochs over the 80k training set instead of :data:`STEPS` x 32 examples.
-    Trained on a GPU (``python -m mannlib reproduce m10ae --device cuda``; the manifest records
-    the device). Quick: :func:`configs`' tiny runs. Empty when no GPU scale is set."""
-    steps = steps or GPU_STEPS
-    if s.profile == "quick":
-        return configs(s)
-    if not steps:
-        return []
-    return [c.replace(batch_size=GPU_BATCH) for c in configs(Settings(s.profile, s.seeds, steps, s.analysis_n))]
-
-
 def grid_configs(s: Settings) -> list[RunConfig]:
     """Wang §3.1's tuning grid for SANN (seed 0): lr x batch size, each run seeing
     :data:`GRID_EXAMPLES` training examples (so a batch of 256 makes 50 updates, one of 32 400)

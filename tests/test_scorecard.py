@@ -1,0 +1,88 @@
+"""The reproduction scorecard: one row per checked claim, gathered from the chapters, never typed."""
+import inspect
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from mannlib import scorecard as SC, signatures as S
+from mannlib.chapters import lantm as L, mirror as M
+from mannlib.paths import DATA, ROOT
+
+
+@pytest.fixture(scope="module")
+def paper():
+    return SC.scorecard("paper")          # the committed runs; ~15 s, trains nothing
+
+
+def test_rows_for_every_paper_with_allowed_verdicts(paper):
+    assert list(paper.columns) == ["paper", "claim", "where", "paper says", "ours", "spread", "criterion", "verdict"]
+    assert list(dict.fromkeys(paper.index.get_level_values("chapter"))) == list(SC.SOURCES)   # the book's order
+    assert set(paper["paper"]) == set(SC.PAPERS.values())
+    assert {p.split(" (")[0] for p in paper["paper"]} == {"Wang et al. 2019", "Yang 2016", "Koppula et al. 2018"}
+    assert set(paper["verdict"]) <= set(SC.VERDICTS)
+    assert paper.index.is_unique and paper.notna().all().all()
+    assert (paper[["claim", "where", "paper says", "ours", "spread", "criterion"]] != "").all().all()
+    for chapter, says in SC.PAPER_SAYS.items():                 # every row has the paper's side, no stale entry
+        assert set(paper.loc[chapter].index) == set(says), chapter
+
+
+def test_counts_list_every_verdict(paper):
+    counts = SC.verdict_counts(paper)
+    assert list(counts.index) == list(SC.VERDICTS) and counts.sum() == len(paper)
+    fake = pd.DataFrame({"verdict": ["partly", "partly", "reproduced"]})
+    assert SC.verdict_counts(fake).to_dict() == {"reproduced": 1, "partly": 2, "not reproduced": 0, "not tested": 0}
+
+
+def test_rows_agree_with_the_chapter_functions(paper):
+    acc = M.accuracy_frame(M.load_runs(M.settings("paper")))
+    for model in ("sann", "tann"):
+        direct = M.generalisation_claim(acc, model)
+        row = paper.loc[("mirror", direct.key)]
+        assert (row["ours"], row["verdict"], row["where"], row["claim"]) == \
+            (direct.ours, direct.verdict, direct.figure, direct.claim)
+    scores = L.score_frame(L.load_runs(L.settings("paper"), train_missing=False))
+    direct = L.invnorm_claim(scores)
+    assert paper.loc[("lantm", "invnorm"), "ours"] == direct.ours
+    assert paper.loc[("lantm", "invnorm"), "verdict"] == direct.verdict
+    r = S.load_results("paper")
+    gru = [r[f"news-gru-1x{h}"]["signatures"]["layer1"].marginal.mean() for h in (80, 160, 320, 640)]
+    assert " → ".join(M.pct(v) for v in gru) in paper.loc[("memory_signatures", "size"), "ours"]
+
+
+def test_paper_says_quotes_the_transcribed_tables():
+    assert SC.PAPER_SAYS["lantm"]["table4"] == "4x coarse: copy 100%, reverse 91%, bigramflip 96%"
+    assert "addition 17%" in SC.PAPER_SAYS["lantm"]["softmax"]
+
+
+def test_the_calls_are_the_notebooks_calls():
+    """Every claim function a chapter notebook calls is called here too, and no other."""
+    for chapter, alias in (("mirror", "M"), ("m10ae", "C"), ("lantm", "L")):
+        nb = json.loads((ROOT / "notebooks" / f"{chapter}.ipynb").read_text())
+        source = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        ours = inspect.getsource(SC.SOURCES[chapter])
+        pattern = rf"\b{alias}\.(\w+_claim)\("
+        assert set(re.findall(pattern, source)) == set(re.findall(pattern, ours)), chapter
+
+
+def test_styled_links_every_chapter(paper):
+    html = SC.styled(paper).to_html()
+    for chapter in SC.SOURCES:
+        assert f'href="{chapter}.html"' in html
+    assert SC.COLOURS["not reproduced"] in html
+
+
+def test_signature_claims_in_the_quick_profile(tmp_path, monkeypatch):
+    monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path))
+    rows = SC.signature_claims("quick")       # trains the tiny models into tmp_path, ~6 s
+    assert [c.key for c, _ in rows] == list(SC.PAPER_SAYS["memory_signatures"])
+    assert all(c.verdict in SC.VERDICTS for c, _ in rows)
+    assert (tmp_path / "signatures-quick").is_dir() and DATA not in (tmp_path / "signatures-quick").parents
+
+
+def test_paper_profile_trains_nothing(monkeypatch, tmp_path):
+    monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path))          # an empty cache: every run is missing
+    with pytest.raises(SC.RunError, match="mirror runs are missing"):
+        SC.mirror_claims("paper")
+    assert not any(tmp_path.iterdir())
