@@ -48,7 +48,7 @@ def m10ae() -> list[RunConfig]:
     sann at the chosen setting, three seeds each; settings in :mod:`mannlib.chapters.m10ae`."""
     from .chapters import m10ae as chapter
     s = chapter.settings("paper")
-    return chapter.grid_configs(s) + chapter.configs(s)
+    return chapter.grid_configs(s) + chapter.configs(s) + chapter.long_configs(s)
 
 
 def lantm() -> list[RunConfig]:

@@ -30,9 +30,9 @@ import pandas as pd
 
 from .cache import MANIFEST, RunError, run_path
 from .chapters import lantm as L, m10ae as C, mirror as M
-from .chapters.mirror import Claim, pct, points, verdict
+from .chapters.claims import NOT_TESTED, VERDICTS as _VERDICTS, Claim, pct, points, verdict
 
-VERDICTS = M.VERDICTS + (L.NOT_TESTED,)   # reproduced, partly, not reproduced, not tested
+VERDICTS = _VERDICTS + (NOT_TESTED,)   # reproduced, partly, not reproduced, not tested
 PAPERS = {"mirror": "Wang et al. 2019 (§3.2, mirror)", "m10ae": "Wang et al. 2019 (§3.3, M10AE)",
           "lantm": "Yang 2016", "memory_signatures": "Koppula et al. 2018"}
 
@@ -56,7 +56,8 @@ def _paper_says() -> dict:
                                      "delimiter", "policy")}
         | {"hypothesis_tann": "t-SNE maps with clear clusters (visual)",
            "hypothesis_sann": "t-SNE maps with clear clusters (visual)"},
-        "m10ae": {k: plot for k in ("generalise", "memory", "srnn", "converge", "gates", "stack")}
+        "m10ae": {k: plot for k in ("generalise", "memory", "srnn", "converge", "gates", "stack", "generalise_long",
+                                    "srnn_long")}
         | {"policy": "P(PUSH) about 0 and about 3 pops at + and -", "algorithm": "pseudo-code, traced in Fig. 8",
            "tsne": "clear clusters in 9a, 9b; chaotic labels in 9c (visual)"},
         "lantm": {"invnorm": f"coarse 100% at 1x on every task, {min(inv2)}-{max(inv2)}% at 2x",
@@ -166,24 +167,31 @@ def m10ae_claims(profile: str = "paper") -> list[tuple[Claim, str]]:
     main = C.configs(s)[0]
     claims = [C.generalisation_claim(acc), C.memory_claim(acc, main.eval_n), C.srnn_claim(acc, main.eval_n),
               C.convergence_claim(curves)]
-    sann = C.best_seed(runs, "sann")
+    if profile == "paper":
+        _require(C.long_configs(s), "m10ae")
+    long_runs = _waiting(C.load_runs, C.long_configs(s), s.profile)
+    long_acc = C.accuracy_frame(long_runs)
+    claims += C.longer_claims(long_acc, main.eval_n)
+    sann = C.best_seed(long_runs, "sann")        # the chapter analyses the best-trained SANN
     a = C.analyse(sann, s)
     claims += [C.gate_claim(C.gate_saturation(a)), C.policy_claim(a), C.stack_claim(C.memory_norms(a)),
                C.algorithm_claim(C.algorithm_check(C.check_set()))]
     specs = C.figure9_specs()
     claims.append(C.tsne_claim(specs, C.figure9_panels(a, specs)))
 
-    def ranges(lpo, models, what):
-        t = C.lpo_scores(acc, lpo)
+    def ranges(lpo, models, what, frame=acc):
+        t = C.lpo_scores(frame, lpo)
         return f"{what}, min-max over {len(s.seeds)} seeds: " + ", ".join(
             f"{m.upper()} {_range(t.loc[m, ['min', 'max']])}" for m in models)
-    one = f"one run: SANN seed {sann.config.seed} (best at #LPO 15-20)"
+    one = f"one run: SANN seed {sann.config.seed}, {sann.config.steps:,} updates (best at #LPO 15-20)"
     spread = {"generalise": ranges(C.TEST_LPO, C.MODELS, "mean accuracy at #LPO 15-20"),
               "memory": ranges(C.ALL_LPO, C.MODELS, "mean accuracy at #LPO 0-20"),
               "srnn": ranges(C.ALL_LPO, C.BASELINES, "mean accuracy at #LPO 0-20"),
               "converge": f"median over {len(s.seeds)} seeds per model; every seed's curve in the chapter's Fig. 5b",
               "gates": one, "policy": one, "stack": one, "tsne": one,
-              "algorithm": "no training: the pseudo-code on random expressions"}
+              "algorithm": "no training: the pseudo-code on random expressions",
+              "generalise_long": ranges(C.TEST_LPO, C.LONG_MODELS, "mean accuracy at #LPO 15-20", long_acc),
+              "srnn_long": ranges(C.ALL_LPO, C.BASELINES, "mean accuracy at #LPO 0-20", long_acc)}
     return [(c, spread[c.key]) for c in claims]
 
 
@@ -321,7 +329,7 @@ def verdict_counts(df: pd.DataFrame) -> pd.Series:
     return df["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0).rename("claims")
 
 
-COLOURS = {"reproduced": "#d4edda", "partly": "#fff3cd", "not reproduced": "#f8d7da", L.NOT_TESTED: "#e2e3e5"}
+COLOURS = {"reproduced": "#d4edda", "partly": "#fff3cd", "not reproduced": "#f8d7da", NOT_TESTED: "#e2e3e5"}
 
 
 def styled(df: pd.DataFrame):

@@ -12,7 +12,6 @@ import torch
 
 from mannlib import cache as C
 from mannlib import train as T
-from mannlib.config import profile_config
 from mannlib.paths import DATA, ROOT
 from test_train import tiny  # a mirror LSTM that trains in well under a second
 

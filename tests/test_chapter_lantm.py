@@ -54,7 +54,7 @@ def test_paper_scale_is_the_paper_profile_and_orders_seed_first():
     fits = L.configs(FITS)
     assert L.configs(FITS) == experiments.lantm()            # the book loads what `reproduce` trains
     assert [(c.seed, c.model) for c in fits[:10:5]] == [(0, "lantm-invnorm"), (0, "lantm-softmax")]
-    assert len(fits) == 5 * (3 + 1) and {c.task for c in fits[:5]} == set(L.TASKS)
+    assert len(fits) == 5 * (3 + 3) and {c.task for c in fits[:5]} == set(L.TASKS)
     assert {c.profile for c in L.configs(QUICK)} == {"quick"}
     with pytest.raises(ValueError, match="choose one of fits, paper"):
         L.settings("paper", "huge")

@@ -28,9 +28,14 @@ def acc_frame(scores: dict) -> pd.DataFrame:
 # --- settings and runs ----------------------------------------------------------------------------
 def test_paper_runs_are_what_reproduce_trains():
     s = C.settings("paper")
-    grid, main = C.grid_configs(s), C.configs(s)
-    assert experiments.chapter_runs("m10ae") == grid + main
-    assert len({run_id(c) for c in grid + main}) == 8 + 12
+    grid, main, long = C.grid_configs(s), C.configs(s), C.long_configs(s)
+    assert experiments.chapter_runs("m10ae") == grid + main + long
+    assert len({run_id(c) for c in grid + main + long}) == 8 + 12 + 3 * 3
+    same = {(c.model, c.seed): c for c in main}
+    assert [(c.model, c.seed) for c in long] == [(m, seed) for m in C.LONG_MODELS for seed in (0, 1, 2)]
+    for c in long:    # the main run of the same model and seed, only longer (and fewer curve points)
+        assert (c.steps, c.eval_every) == (C.LONG_STEPS, C.LONG_EVAL_EVERY)
+        assert c.replace(steps=C.STEPS, eval_every=C.EVAL_EVERY) == same[c.model, c.seed]
     assert sorted((c.lr, c.batch_size) for c in grid) == sorted((lr, b) for lr in (1e-3, 1e-4) for b in (32, 64, 128, 256))
     assert {c.steps * c.batch_size for c in grid} == {C.GRID_EXAMPLES}               # equal examples per setting
     assert {(c.model, c.seed, c.dev_n) for c in grid} == {("sann", 0, C.GRID_DEV_N)}
@@ -76,6 +81,43 @@ def test_wall_times_per_model():
     assert list(t.index) == ["lstm", "sann"]
     assert t.loc["sann", "wall_s"] == 300.0 and t.loc["sann", "ms_per_step"] == 150.0
     assert t.loc["lstm", "epochs"] == pytest.approx(2000 * 32 / 80_000)
+
+
+def eval_run(model, seed, steps, inside, beyond, train=(0.1, 0.2), wall=60.0):
+    """A run whose curve has two points (train_acc ``train``) and whose evaluation scores
+    ``inside`` on every #LPO 0-14 and ``beyond`` on 15-20."""
+    config = SimpleNamespace(model=model, seed=seed, steps=steps, batch_size=32, train_examples=80_000)
+    curve = pd.DataFrame({"step": [steps // 2, steps], "train_acc": list(train), "dev_acc": [0.1, 0.3]})
+    ev = pd.DataFrame({"accuracy": [inside] * 15 + [beyond] * 6}, index=pd.Index(range(21), name="difficulty"))
+    return SimpleNamespace(config=config, curve=curve, eval=ev, manifest={"wall_s": wall})
+
+
+def test_longer_training_pairs_each_long_run_with_its_main_run():
+    runs = [eval_run("sann", 0, 1500, 0.12, 0.10), eval_run("sann", 1, 1500, 0.5, 0.5), eval_run("lstm", 0, 1500, 0.13, 0.1)]
+    long = [eval_run("sann", 0, 12000, 0.40, 0.15, train=(0.3, 0.45), wall=3600.0)]
+    t = C.longer_training(long, runs)
+    assert list(t.index) == [("sann", "main", 0), ("sann", "long", 0)]
+    assert t.loc[("sann", "long", 0), "epochs"] == pytest.approx(12000 * 32 / 80_000)
+    assert t.loc[("sann", "long", 0), "train_acc"] == 0.45                # the last 10% of updates: the last point
+    assert t.loc[("sann", "main", 0), "#LPO 0-14"] == pytest.approx(0.12)
+    assert t.loc[("sann", "long", 0), "#LPO 15-20"] == pytest.approx(0.15) and t.loc[("sann", "long", 0), "wall_min"] == 60.0
+    text = C.longer_text(t, eval_n=500)
+    assert text["gains"] == "SANN +28.0 points on #LPO 0-14 and +5.0 on 15-20"
+    p = (0.40 + 0.12) / 2
+    assert text["noise"] == pytest.approx(200 * np.sqrt(2 * p * (1 - p) / 7500)) and text["helps"]
+    flat = C.longer_training([eval_run("sann", 0, 12000, 0.125, 0.1)], runs)
+    assert not C.longer_text(flat, eval_n=500)["helps"]                  # half a point is within the noise
+
+
+def test_longer_summary_is_the_median_over_seeds_in_paper_order():
+    runs = [eval_run(m, s, 1500, 0.1 + s / 100, 0.1) for m in ("sann", "lstm") for s in range(3)]
+    long = [eval_run(m, s, 12000, a, 0.1) for m, s, a in
+            [("sann", 0, 0.2), ("sann", 1, 0.6), ("sann", 2, 0.3), ("lstm", 0, 0.5), ("lstm", 1, 0.7)]]
+    summary = C.longer_summary(C.longer_training(long, runs))
+    assert list(summary.index) == [("lstm", "main"), ("lstm", "long"), ("sann", "main"), ("sann", "long")]
+    assert summary.loc[("sann", "long"), "#LPO 0-14"] == pytest.approx(0.3) and summary.loc[("sann", "long"), "seeds"] == 3
+    assert summary.loc[("lstm", "main"), "#LPO 0-14"] == pytest.approx(0.105) and summary.loc[("lstm", "long"), "seeds"] == 2
+    assert C.longer_text(C.longer_training(long, runs), 500)["gains"].startswith("LSTM +49.5 points")
 
 
 # --- data -------------------------------------------------------------------------------------------
@@ -306,3 +348,14 @@ def test_last_numeral_baseline_by_hand():
     test = [ex("3"), ex("4*3"), ex("1+5"), ex("5")]      # #LPO 0: right, wrong (2), right; #LPO 1: 6 != 5
     got = C.last_numeral_baseline(train, test)
     assert got.to_dict() == {0: pytest.approx(2 / 3), 1: 0.0}
+
+
+def test_longer_claims_test_fig5a_without_tann():
+    acc = acc_frame({"srnn": [(0.12, 0.1)] * 3, "lstm": [(0.3, 0.2), (0.28, 0.2), (0.3, 0.19)], "sann": [(0.25, 0.17)] * 3})
+    generalise, srnn = C.longer_claims(acc, 500)
+    assert (generalise.key, srnn.key) == ("generalise_long", "srnn_long")
+    assert generalise.claim.endswith(f"({C.LONG_STEPS:,} updates)") and generalise.verdict == "not reproduced"
+    assert "SANN 17.0%" in generalise.ours and "TANN" not in generalise.ours
+    assert srnn.verdict == "reproduced"                       # 27.1% against 11.4%: >= 10 points, every seed
+    with pytest.raises(ValueError, match="missing sann"):
+        C.longer_claims(acc[acc["model"] != "sann"], 500)

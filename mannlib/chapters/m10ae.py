@@ -20,6 +20,7 @@ constant that the chapter quotes. The claim machinery (:class:`Claim`, :func:`ve
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,8 +33,9 @@ from ..config import RunConfig, profile_config
 from ..experiments import SEEDS, grid
 from ..tasks.m10ae import ANALYSIS_STRUCTURE, M10AE, count_lpo, describe, evaluate, running_values
 from . import mirror
-from .mirror import (ABOVE_SHUFFLED, SUPPORTED, Claim, accuracy_frame, claims_table, curve_frame, pct,  # noqa: F401
-                     points, summary, verdict)
+from .claims import (Claim, check_models, claims_table, glue_figure, glue_values, pct, points,  # noqa: F401
+                     summary, verdict)
+from .mirror import ABOVE_SHUFFLED, SUPPORTED, accuracy_frame, curve_frame  # noqa: F401
 
 MODELS = ("srnn", "lstm", "tann", "sann")    # Wang Fig. 5: SimpRNN, LSTM, TANN, SANN
 BASELINES = ("srnn", "lstm")                 # no external memory
@@ -99,6 +101,21 @@ def configs(s: Settings) -> list[RunConfig]:
                 for m in MODELS for seed in s.seeds]
     return [profile_config("m10ae", m, "quick", seed, steps=s.steps, eval_every=10, eval_n=8,
                            eval_difficulties=QUICK_LPO) for m in MODELS for seed in s.seeds]
+
+
+LONG_MODELS = ("srnn", "lstm", "sann")   # "does more training help?": eight times the budget
+LONG_STEPS = 12_000      # 384k examples, 4.8 epochs: SANN takes about 35 min per run on one core
+LONG_EVAL_EVERY = 500    # (TANN, at about 2 h per run, did not fit)
+
+
+def long_configs(s: Settings) -> list[RunConfig]:
+    """:data:`LONG_MODELS` x seeds at :data:`LONG_STEPS` updates, otherwise the main runs'
+    settings (paper); quick: the quick runs of those models with 60 steps."""
+    if s.profile == "paper":
+        long = Settings(s.profile, s.seeds, LONG_STEPS, s.analysis_n)
+        return [c.replace(eval_every=LONG_EVAL_EVERY) for c in configs(long) if c.model in LONG_MODELS]
+    quick = Settings(s.profile, s.seeds, 60, s.analysis_n)
+    return [c for c in configs(quick) if c.model in LONG_MODELS]
 
 
 def grid_configs(s: Settings) -> list[RunConfig]:
@@ -214,12 +231,6 @@ def last_numeral_baseline(train: list, test: list) -> pd.Series:
 
 
 # --- results: Fig. 5 -----------------------------------------------------------------------------
-def _check_models(df: pd.DataFrame, models, what: str):
-    missing = [m for m in models if m not in set(df["model"])]
-    if missing:
-        raise ValueError(f"{what} needs runs of {', '.join(models)}; missing {', '.join(missing)}")
-
-
 def lpo_scores(acc: pd.DataFrame, lpo=TEST_LPO) -> pd.DataFrame:
     """Mean accuracy over ``lpo`` per (model, seed), then per model: median, min and max over
     seeds (index model, paper order)."""
@@ -248,19 +259,94 @@ def wall_times(runs: list[Run]) -> pd.DataFrame:
     return df.loc[[m for m in MODELS if m in df.index]]
 
 
-def generalisation_claim(acc: pd.DataFrame) -> Claim:
+def longer_training(long_runs: list[Run], runs: list[Run]) -> pd.DataFrame:
+    """Does more training help? For each long run (:func:`long_configs`) and the main run of the
+    same model and seed: updates, epochs, training accuracy over the last 10% of updates,
+    development accuracy (last curve point), test accuracy on #LPO 0-14 and 15-20 and wall time;
+    index (model, budget, seed) with budget "main" or "long". :func:`longer_summary` takes
+    the median over seeds."""
+    main = {(r.config.model, r.config.seed): r for r in runs}
+    rows = []
+    for long in long_runs:
+        for budget, r in (("main", main[long.config.model, long.config.seed]), ("long", long)):
+            c, curve = r.config, r.curve
+            tail = curve[curve["step"] > 0.9 * c.steps]
+            rows.append({"model": c.model, "budget": budget, "seed": c.seed, "steps": c.steps,
+                         "epochs": c.steps * c.batch_size / (c.train_examples or c.steps * c.batch_size),
+                         "train_acc": float(tail["train_acc"].mean()), "dev_acc": float(curve["dev_acc"].iloc[-1]),
+                         "#LPO 0-14": float(r.eval.loc[r.eval.index <= TRAIN_MAX, "accuracy"].mean()),
+                         "#LPO 15-20": float(r.eval.loc[r.eval.index > TRAIN_MAX, "accuracy"].mean()),
+                         "wall_min": float(r.manifest["wall_s"]) / 60})
+    return pd.DataFrame(rows).set_index(["model", "budget", "seed"])
+
+
+def longer_summary(longer: pd.DataFrame) -> pd.DataFrame:
+    """:func:`longer_training`'s columns as the median over seeds per (model, budget), with
+    ``seeds`` counting them; models in paper order, "main" before "long"."""
+    g = longer.groupby(level=["model", "budget"], sort=False)
+    out = g.median().assign(seeds=g.size())
+    order = [(m, b) for m in MODELS for b in ("main", "long") if (m, b) in out.index]
+    return out.loc[order]
+
+
+def longer_claims(long_acc: pd.DataFrame, n_per_lpo: int = 500) -> list[Claim]:
+    """The claims of Fig. 5a that the long runs can test (TANN is not among them), keys and
+    claims marked with the budget: only SANN generalises (against SimpRNN and LSTM), and SimpRNN
+    is far below LSTM; same criteria as :func:`generalisation_claim` and :func:`srnn_claim`."""
+    return [dataclasses.replace(c, key=f"{c.key}_long", claim=f"{c.claim} ({LONG_STEPS:,} updates)")
+            for c in (generalisation_claim(long_acc, LONG_MODELS), srnn_claim(long_acc, n_per_lpo))]
+
+
+def longer_text(longer: pd.DataFrame, eval_n: int) -> dict:
+    """:func:`longer_summary` in words: ``gains`` (per model, the long runs' median test accuracy
+    minus the main runs', on #LPO 0-14 and 15-20, in points), ``noise`` (two standard errors of
+    such a difference for one run on #LPO 0-14, at the pooled accuracy) and ``helps`` (whether
+    any gain exceeds it)."""
+    longer = longer_summary(longer)
+    parts, helps, noise = [], False, 0.0
+    for model in longer.index.get_level_values("model").unique():
+        main, long = longer.loc[(model, "main")], longer.loc[(model, "long")]
+        d_in, d_out = 100 * (long["#LPO 0-14"] - main["#LPO 0-14"]), 100 * (long["#LPO 15-20"] - main["#LPO 15-20"])
+        p = (long["#LPO 0-14"] + main["#LPO 0-14"]) / 2
+        noise = max(noise, 200 * float(np.sqrt(2 * p * (1 - p) / (eval_n * (TRAIN_MAX + 1)))))
+        helps |= bool(d_in > noise)
+        parts.append(f"{model.upper()} {d_in:+.1f} points on #LPO 0-14 and {d_out:+.1f} on 15-20")
+    return {"gains": "; ".join(parts), "noise": noise, "helps": helps}
+
+
+def plot_longer(long_runs: list[Run], runs: list[Run]):
+    """Development accuracy against update for each long run (solid) and the main run of the
+    same model and seed (dashed), with the 10% of guessing dotted."""
+    import matplotlib.pyplot as plt
+    main = {(r.config.model, r.config.seed): r for r in runs}
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for long in long_runs:
+        key = (long.config.model, long.config.seed)
+        first = long.config.seed == min(r.config.seed for r in long_runs if r.config.model == key[0])
+        colour = f"C{MODELS.index(key[0])}"
+        for r, style in ((long, "-"), (main[key], "--")):
+            ax.plot(r.curve["step"], r.curve["dev_acc"], style, color=colour, lw=1, alpha=0.8,
+                    label=f"{key[0]} ({r.config.steps:,} updates)" if first else None)
+    ax.axhline(0.1, color="0.5", lw=0.8, ls=":")
+    ax.set(xlabel="update", ylabel="development accuracy (#LPO 0-14)")
+    ax.legend(fontsize="x-small", ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def generalisation_claim(acc: pd.DataFrame, models=MODELS) -> Claim:
     """Fig. 5a, "the performance of all the models except SANN drops quickly with the increase of
     #LPO ... SANN has learned to generalize". Reproduced: SANN's score on #LPO 15-20 (median over
-    seeds) is >= TARGET and every other model's is lower; partly: SANN is the best model there
-    and its worst seed beats every other model's best seed."""
-    _check_models(acc, MODELS, "generalisation_claim")
+    seeds) is >= TARGET and every other model's (of ``models``) is lower; partly: SANN is the
+    best model there and its worst seed beats every other model's best seed."""
+    check_models(acc, models, "generalisation_claim")
     s = lpo_scores(acc)
     others = s.drop(index="sann")
     best_other = others["median"].idxmax()
     sann_best = s.loc["sann", "median"] > others["median"].max()
     full = s.loc["sann", "median"] >= TARGET and sann_best
     partial = sann_best and s.loc["sann", "min"] > others["max"].max()
-    ours = (f"mean accuracy at #LPO 15-20, median over seeds: " + ", ".join(f"{m.upper()} {pct(v)}"
+    ours = ("mean accuracy at #LPO 15-20, median over seeds: " + ", ".join(f"{m.upper()} {pct(v)}"
             for m, v in s["median"].items()) + f"; SANN's worst seed {pct(s.loc['sann', 'min'])}, the best other"
             f" seed ({best_other.upper()}) {pct(others.loc[best_other, 'max'])}")
     return Claim("generalise", "Only SANN generalises beyond #LPO 14", "Fig. 5a",
@@ -279,7 +365,7 @@ def memory_claim(acc: pd.DataFrame, n_per_lpo: int = 500) -> Claim:
     mean accuracy over #LPO 0-20 (median over seeds), each on ``n_per_lpo`` expressions per #LPO.
     A memory model beats the baselines when it is above the better one by more than
     :func:`noise`. Reproduced: TANN and SANN both do; partly: one of them."""
-    _check_models(acc, MODELS, "memory_claim")
+    check_models(acc, MODELS, "memory_claim")
     s = lpo_scores(acc, ALL_LPO)["median"]
     base = s[list(BASELINES)].max()
     margin = noise(base, n_per_lpo * len(ALL_LPO))
@@ -295,7 +381,7 @@ def srnn_claim(acc: pd.DataFrame, n_per_lpo: int = 500) -> Claim:
     """Fig. 5a, "simpRNN performs extremely bad, indicating that the internal memory of LSTM is
     crutial". Reproduced: SimpRNN >= FAR below LSTM (mean over #LPO 0-20, median over seeds)
     and every LSTM seed above every SimpRNN seed; partly: below by more than :func:`noise`."""
-    _check_models(acc, BASELINES, "srnn_claim")
+    check_models(acc, BASELINES, "srnn_claim")
     s = lpo_scores(acc, ALL_LPO)
     gap = s.loc["lstm", "median"] - s.loc["srnn", "median"]
     margin = noise(s.loc["lstm", "median"], n_per_lpo * len(ALL_LPO))
@@ -576,19 +662,3 @@ def algorithm_claim(check: pd.DataFrame) -> Claim:
             f"after every numeral in {int(check['prefix_ok'].sum()):,}; at most {int(check['max_stack'].max())} stack items")
     return Claim("algorithm", "The hypothesised algorithm evaluates M10AE", "§3.3 pseudo-code, Fig. 8",
                  "reproduced: right on every expression; partly: on >= 99%", ours, verdict(ok == n, ok >= 0.99 * n))
-
-
-def glue_figure(name: str, fig):
-    """``myst_nb.glue`` a figure for a ``{glue:figure}`` directive, and close it (no second copy)."""
-    import matplotlib.pyplot as plt
-    from myst_nb import glue
-    glue(name, fig, display=False)
-    plt.close(fig)
-
-
-def glue_values(prefix: str, values: dict):
-    """``myst_nb.glue`` every value under ``prefix + key`` without display; numpy scalars become
-    Python numbers so that ``{glue:text}`key:.1%``` formats them."""
-    from myst_nb import glue
-    for key, value in values.items():
-        glue(prefix + key, value.item() if isinstance(value, np.generic) else value, display=False)

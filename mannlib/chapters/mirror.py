@@ -35,6 +35,7 @@ from ..cache import Run, train_or_load
 from ..config import RunConfig, profile_config
 from ..experiments import SEEDS, mirror as paper_configs
 from ..tasks.mirror import Mirror, labels as input_labels
+from .claims import VERDICTS, Claim, check_models, claims_table, pct, points, summary, verdict  # noqa: F401
 
 MODELS = ("srnn", "lstm", "tann", "sann")      # Wang Fig. 2: SimpRNN, LSTM, TANN, SANN
 BASELINES = ("srnn", "lstm")                   # no external memory
@@ -42,7 +43,6 @@ MEMORY_MODELS = ("tann", "sann")
 TRAIN_MAX = Mirror.train_range[1]              # 5: "The maximum length ... is 5 during the training stage"
 TEST_LENGTHS = tuple(range(Mirror.test_range[0], Mirror.test_range[1] + 1))  # 6..10
 
-VERDICTS = ("reproduced", "partly", "not reproduced")
 TARGET = 0.95       # issue 6: SANN and TANN >= 95% (median over seeds) at every length 6-10
 GAP = 0.20          # "clearly lower": baselines >= 20 points below on lengths 6-10
 CONVERGED = 0.95    # Fig. 2b: a run has converged at its first curve point with train_acc >= 95%
@@ -139,16 +139,6 @@ def show_length_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=table.index)
 
 
-def pct(x: float, digits: int = 1) -> str:
-    """0.953 -> '95.3%' (digits=1) or '95%' (digits=0)."""
-    return f"{100 * x:.{digits}f}%"
-
-
-def points(x: float) -> str:
-    """0.2 -> '20 points' (a difference of percentages)."""
-    return f"{100 * x:.0f} points"
-
-
 def steps_to(curves: pd.DataFrame, threshold: float = CONVERGED, column: str = "train_acc") -> pd.DataFrame:
     """The first curve step at which ``column`` reaches ``threshold``, per (model, seed); NaN
     when it never does. Columns model, seed, step."""
@@ -159,28 +149,7 @@ def steps_to(curves: pd.DataFrame, threshold: float = CONVERGED, column: str = "
     return pd.DataFrame(rows, columns=["model", "seed", "step"])
 
 
-# --- claims and verdicts --------------------------------------------------------------------------
-@dataclass
-class Claim:
-    key: str        # short name for glue: generalise_tann, baselines, ...
-    claim: str      # the paper's claim, in its words where possible
-    figure: str     # where the paper shows it
-    criterion: str  # what we count as reproduced / partly
-    ours: str       # what our runs show, with numbers
-    verdict: str    # one of VERDICTS
-
-
-def verdict(full: bool, partial: bool) -> str:
-    """'reproduced' if ``full``, else 'partly' if ``partial``, else 'not reproduced'."""
-    return VERDICTS[0] if full else VERDICTS[1] if partial else VERDICTS[2]
-
-
-def check_models(df: pd.DataFrame, models, what: str):
-    missing = [m for m in models if m not in set(df["model"])]
-    if missing:
-        raise ValueError(f"{what} needs runs of {', '.join(models)}; missing {', '.join(missing)}")
-
-
+# --- claims and verdicts (the machinery: .claims) ------------------------------------------------
 def beyond_scores(acc: pd.DataFrame, lengths=TEST_LENGTHS) -> pd.Series:
     """Mean accuracy over ``lengths`` per (model, seed), then the median over seeds: per model."""
     sel = acc[acc["difficulty"].isin(lengths)]
@@ -606,18 +575,3 @@ def hypothesis_claim(model: str, agree: pd.DataFrame, others: dict | None = None
                  "Fig. 4", f"median k-NN accuracy >= {pct(SUPPORTED, 0)}; partly: >= "
                  f"{points(ABOVE_SHUFFLED)} above shuffled labels", ours,
                  verdict(score >= SUPPORTED, score >= shuffled + ABOVE_SHUFFLED))
-
-
-def summary(claims: list[Claim]) -> str:
-    """The verdicts counted and listed, e.g. "We check 2 claims: 1 reproduced, 0 partly, 1 not
-    reproduced. Reproduced: SANN generalises. Not reproduced: TANN generalises." """
-    counts = {v: [c.claim for c in claims if c.verdict == v] for v in VERDICTS}
-    head = f"We check {len(claims)} claims: " + ", ".join(f"{len(cs)} {v}" for v, cs in counts.items()) + "."
-    return " ".join([head] + [f"{v.capitalize()}: {'; '.join(cs)}." for v, cs in counts.items() if cs])
-
-
-def claims_table(claims: list[Claim]) -> pd.DataFrame:
-    """The paper's claims next to ours: one row per claim."""
-    return pd.DataFrame([{"paper's claim": c.claim, "where": c.figure, "ours": c.ours,
-                          "criterion": c.criterion, "verdict": c.verdict} for c in claims],
-                        index=pd.Index([c.key for c in claims], name="claim"))
