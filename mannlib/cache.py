@@ -215,6 +215,20 @@ def _load(path: Path) -> Run:
                by_difficulty.sort_index(), summary, manifest)
 
 
+def drop_weights(run_id: str) -> Path:
+    """Delete a complete run's weights to keep ``data/`` small when no chapter needs them (the
+    LANTM chapter's 4 x 256 LSTM baselines: only their metrics are read). The manifest is
+    rewritten first, atomically and with ``weights_dropped``, so the run stays complete and
+    verifiable; it loads with ``model = None``. Retraining the config brings the weights back."""
+    path = find_run(run_id)
+    manifest = verify(path)
+    if "weights.pt" in manifest["files"]:
+        files = {n: e for n, e in manifest["files"].items() if n != "weights.pt"}
+        atomic_write(path / MANIFEST, _json_bytes(dict(manifest, files=files, weights_dropped=True)))
+    (path / "weights.pt").unlink(missing_ok=True)
+    return path
+
+
 def load_run(run_id: str) -> Run:
     """A complete run from the cache (weights loaded); RunError / RunDamaged otherwise."""
     return _load(find_run(run_id))

@@ -35,6 +35,8 @@ def add_parser(subparsers) -> None:
 
     p = subparsers.add_parser("runs", help="list the runs in the cache")
     p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.add_argument("--drop-weights", nargs="+", metavar="RUN_ID", default=None,
+                   help="delete these runs' weights, keeping their metrics (see mannlib.cache.drop_weights)")
     p.set_defaults(func=runs_command)
 
     p = subparsers.add_parser("eval", help="evaluate a run on freshly sampled data")
@@ -67,7 +69,9 @@ def train_command(args) -> int:
 
 
 def runs_command(args) -> int:
-    from .cache import jsonable, list_runs
+    from .cache import drop_weights, jsonable, list_runs
+    for run in args.drop_weights or ():
+        print(f"dropped the weights of {drop_weights(run).name}", file=sys.stderr)
     rows = list_runs()
     if args.json:
         print(json.dumps([jsonable(r) for r in rows], indent=1))
@@ -87,7 +91,8 @@ def eval_command(args) -> int:
         raise ConfigError(f"--n must be a positive number of examples, got {args.n}")
     run = load_run(args.run)
     if run.model is None:
-        raise RunError(f"run {run.id} was saved without weights (save_weights=False); it cannot be evaluated")
+        raise RunError(f"run {run.id} was saved without weights (save_weights=False, or dropped with "
+                       "runs --drop-weights); it cannot be evaluated")
     by = evaluate(run.model, run.task, args.n, args.seed, args.difficulty)
     if run.config.task in WANG_TASKS:  # Wang: whole-sequence accuracy
         values = {str(d): row.accuracy for d, row in by.iterrows()}

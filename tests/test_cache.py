@@ -12,6 +12,7 @@ import torch
 
 from mannlib import cache as C
 from mannlib import train as T
+from mannlib.__main__ import main
 from mannlib.paths import DATA, ROOT
 from test_train import tiny  # a mirror LSTM that trains in well under a second
 
@@ -175,3 +176,19 @@ def test_a_checkpoint_of_another_config_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(T, "_after_checkpoint", lambda step: None)
     with pytest.raises(C.RunDamaged, match="belongs to another config"):
         T.train(tiny(lr=0.5), workdir=tmp_path)
+
+
+def test_dropping_weights_keeps_a_complete_verifiable_run(runs, capsys):
+    run = C.train_or_load(tiny(seed=5))
+    assert main(["runs", "--drop-weights", run.id]) == 0
+    assert "dropped the weights of " + run.id in capsys.readouterr().err
+    assert not (run.path / "weights.pt").exists()
+    manifest = json.loads((run.path / "manifest.json").read_text())
+    assert "weights.pt" not in manifest["files"] and manifest["weights_dropped"]
+    again = C.load_run(run.id)                                   # complete, verified, metrics intact
+    assert again.model is None and again.summary == run.summary
+    pd.testing.assert_frame_equal(again.eval, run.eval)
+    assert C.train_or_load(tiny(seed=5)).model is None           # a cached run, not retrained
+    C.drop_weights(run.id)                                       # idempotent
+    assert main(["eval", run.id, "--n", "2", "--seed", "0"]) == 2
+    assert "saved without weights" in capsys.readouterr().err

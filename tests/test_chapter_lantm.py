@@ -54,7 +54,12 @@ def test_paper_scale_is_the_paper_profile_and_orders_seed_first():
     fits = L.configs(FITS)
     assert L.configs(FITS) == experiments.lantm()            # the book loads what `reproduce` trains
     assert [(c.seed, c.model) for c in fits[:10:5]] == [(0, "lantm-invnorm"), (0, "lantm-softmax")]
-    assert len(fits) == 5 * (3 + 3) and {c.task for c in fits[:5]} == set(L.TASKS)
+    assert len(fits) == 5 * (3 + 3 + 1) and {c.task for c in fits[:5]} == set(L.TASKS)
+    lstm = [c for c in fits if c.model == "lstm"]            # one seed, Table 2's lr, the LANTMs' sizes and updates
+    assert [c.seed for c in lstm] == [0] * 5 and {c.lr for c in lstm} == {2e-4}
+    for c in lstm:
+        inv = L.config(FITS, c.task, "lantm-invnorm", 0)
+        assert (c.steps, c.task_args, c.eval_n, c.dev_difficulties) == (inv.steps, inv.task_args, inv.eval_n, inv.dev_difficulties)
     assert {c.profile for c in L.configs(QUICK)} == {"quick"}
     with pytest.raises(ValueError, match="choose one of fits, paper"):
         L.settings("paper", "huge")
