@@ -51,10 +51,6 @@ def resolve_device(device: str | None = None) -> torch.device:
     return torch.device(name)
 
 
-def _cpu(state_dict: dict) -> dict:
-    return {k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in state_dict.items()}
-
-
 class TrainingDiverged(ValueError):
     """The loss or gradient became NaN/inf; nothing was written. (A ValueError so that the
     command line reports it in one line.)"""
@@ -228,7 +224,8 @@ def _after_checkpoint(step: int):
 
 
 def _clone(state_dict: dict) -> dict:
-    return {k: v.detach().clone() for k, v in state_dict.items()}
+    """A copy on the CPU (the best weights of a GPU run stay off the GPU and go into checkpoints)."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in state_dict.items()}
 
 
 CURVE_COLUMNS = ["step", "loss", "train_acc", "dev_acc", "dev_fine", "lr", "wall_s"]
@@ -252,7 +249,7 @@ class _Loop:
 
     def save(self, path: Path):
         from .cache import atomic_save  # the cache owns file safety
-        atomic_save(path, dict(config=self.config.to_json(), model=_cpu(self.model.state_dict()),
+        atomic_save(path, dict(config=self.config.to_json(), model=_clone(self.model.state_dict()),
                                optimizer=self.opt.state_dict(), numpy_rng=self.data.rng.bit_generator.state,
                                torch_rng=torch.get_rng_state(), state=self.s))
 
