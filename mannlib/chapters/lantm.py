@@ -14,7 +14,8 @@ notebooks/lantm.ipynb tells the story; this module computes it:
 Scales. ``"paper"`` is Yang's setting: Table 1's sizes, Table 2's learning rates, RMSProp with
 momentum 0.95, the halving schedule (``profile_config(task, model)`` unchanged). ``"fits"`` is
 what two CPU cores afford (:data:`FITS`): a quarter of Table 1's training sizes, a smaller
-learning rate, no LSTM baseline; see :func:`deviations` for why each.
+learning rate for the LANTMs (the LSTM keeps Table 2's), the same number of updates for every
+model; see :func:`deviations` for why each.
 """
 from __future__ import annotations
 

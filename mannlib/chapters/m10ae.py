@@ -104,7 +104,7 @@ def configs(s: Settings) -> list[RunConfig]:
 
 
 LONG_MODELS = ("srnn", "lstm", "sann")   # "does more training help?": eight times the budget
-LONG_STEPS = 12_000      # 384k examples, 4.8 epochs: SANN takes about 35 min per run on one core
+LONG_STEPS = 12_000      # 384k examples, 4.8 epochs: a SANN run took 16-26 min on one core here
 LONG_EVAL_EVERY = 500    # (TANN, at about 2 h per run, did not fit)
 
 
