@@ -1,20 +1,25 @@
 """``python -m mannlib bench [--quick] [--json] [--threads N] [--reps N] [--only MODEL ...]``.
 
 Times one training step (forward, loss, backward, gradient clipping, optimiser update) of every
-model on its paper task at its paper sizes (``mannlib.config`` paper profile, batch 32), next
-to a straightforward eager PyTorch loop of the same model with the same weights, measured in
-the same run and interleaved with it (so a busy machine slows both alike):
+model on its paper task at its paper sizes (``mannlib.config`` paper profile), next to a
+straightforward eager PyTorch loop of the same model with the same weights. The rows of one
+task and batch size are measured in the same run, interleaved step by step (so a busy machine
+slows them alike), and with the library LSTM of that task and batch among them:
 
-- srnn, lstm, sann, tann on mirror at Wang's training maximum (length 5, T = 11);
-- lantm-invnorm, lantm-softmax and Yang's 4 x 256 LSTM on copy at length 64 (T = 130).
+- srnn, lstm, sann, tann on mirror at Wang's training maximum (length 5, T = 11), batch 32;
+- lstm, sann, tann on M10AE at Wang's training maximum (#LPO 14, T ~ 75), batch 32 and 128;
+- lantm-invnorm, lantm-softmax and Yang's 4 x 256 LSTM on copy at length 64 (T = 130), batch 32.
 
 The straightforward loops (``naive_forward``) are what one writes first: a torch cell called
 once per step with Python lists of states, the x-side projection recomputed every step and,
-for the LANTM, its growing memory re-stacked from lists at every step. They compute the same
-function as the library models (tests/test_lantm_bench.py, tests/test_lantm_fast.py).
-Reported: the best of ``--reps`` interleaved steps (wall clock); --json adds medians, CPU
-times (robust on a shared machine) and which LANTM implementation ran (``lantm_kernel``:
-the C loops of lantm_kernel.c, or the torch loops where no C compiler is available).
+for the LANTM, its growing memory re-stacked from lists at every step; for the stack and the
+tape they are the memories' own reference ``step``. They compute the same function as the
+library models (tests/test_lantm_bench.py, tests/test_lantm_fast.py, tests/test_stack_tape_fast.py).
+Reported: the best of ``--reps`` interleaved steps (wall clock), the speed-up over the plain
+loop and ``vs_lstm``, the step time over that of the library LSTM on the same task and batch
+(Yang's 4 x 256 LSTM on copy); --json adds medians, CPU times (robust on a shared machine) and
+which implementations ran (``lantm_kernel`` and ``stack_tape_kernel``: C, with torch's BLAS for
+the products where found, or the torch loops / reference loop where no C compiler is available).
 """
 from __future__ import annotations
 
@@ -29,10 +34,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-# (model, task, difficulty): the paper task of every model, at its training maximum
-BENCHES = (("srnn", "mirror", 5), ("lstm", "mirror", 5), ("sann", "mirror", 5), ("tann", "mirror", 5),
-           ("lantm-invnorm", "copy", 64), ("lantm-softmax", "copy", 64), ("lstm", "copy", 64))
-QUICK = {"mirror": 2, "copy": 3}   # difficulties for --quick (a smoke test, not a measurement)
+# (model, task, difficulty, batch): the paper task of every model, at its training maximum
+BENCHES = (("srnn", "mirror", 5, 32), ("lstm", "mirror", 5, 32), ("sann", "mirror", 5, 32),
+           ("tann", "mirror", 5, 32),
+           ("lstm", "m10ae", 14, 32), ("sann", "m10ae", 14, 32), ("tann", "m10ae", 14, 32),
+           ("lstm", "m10ae", 14, 128), ("sann", "m10ae", 14, 128), ("tann", "m10ae", 14, 128),
+           ("lantm-invnorm", "copy", 64, 32), ("lantm-softmax", "copy", 64, 32), ("lstm", "copy", 64, 32))
+QUICK = {"mirror": 2, "m10ae": 2, "copy": 3}   # difficulties for --quick (a smoke test, not a measurement)
+QUICK_BATCH = 8                              # --quick divides batch sizes by this
 
 
 class BenchError(ValueError):
@@ -142,32 +151,50 @@ def _step_timer(model, forward, task, batch, config):
     return step
 
 
-def bench_one(model_name: str, task_name: str, difficulty: int, batch_size: int, reps: int) -> dict:
-    """One row: the library model and its straightforward loop, ``reps`` interleaved steps each."""
+def bench_group(rows: list, task_name: str, difficulty: int, batch_size: int, reps: int) -> list[dict]:
+    """The rows ``rows`` (model names) of one task and batch: the library model and its
+    straightforward loop each, and the library LSTM of the task (timed as the reference of
+    ``vs_lstm`` even when not a row), ``reps`` steps each, interleaved."""
     from .config import profile_config
     from .train import build
-    config = profile_config(task_name, model_name, "paper", seed=0)
-    task, model = build(config)
-    batch = task.batch(np.random.default_rng(0), batch_size, difficulty)
-    timers = {"library": _step_timer(model, model, task, batch, config),
-              "naive": _step_timer(model, lambda x: naive_forward(model, x), task, batch, config)}
+    timers, info = {}, {}
+    for model_name in dict.fromkeys([*rows, "lstm"]):
+        config = profile_config(task_name, model_name, "paper", seed=0)
+        task, model = build(config)
+        batch = task.batch(np.random.default_rng(0), batch_size, difficulty)
+        info[model_name] = (config, model, batch)
+        timers[model_name, "library"] = _step_timer(model, model, task, batch, config)
+        if model_name in rows:
+            timers[model_name, "naive"] = _step_timer(
+                model, lambda x, model=model: naive_forward(model, x), task, batch, config)
     times = {k: [] for k in timers}
     for step in timers.values():   # warm-up (allocator, first-call dispatch)
         step()
     for _ in range(reps):
-        for name, step in timers.items():
-            times[name].append(step())
+        for key, step in timers.items():
+            times[key].append(step())
     best = {k: 1000 * min(w for w, _ in v) for k, v in times.items()}
     median = {k: 1000 * statistics.median(w for w, _ in v) for k, v in times.items()}
     cpu = {k: 1000 * min(c for _, c in v) for k, v in times.items()}
-    return {"model": label(model_name, task_name), "task": task_name, "difficulty": difficulty, "batch": batch_size,
+    out = []
+    for name in rows:
+        config, model, batch = info[name]
+        lib, naive, lstm = (name, "library"), (name, "naive"), ("lstm", "library")
+        out.append({
+            "model": label(name, task_name), "task": task_name, "difficulty": difficulty, "batch": batch_size,
             "steps": int(batch.x.shape[1]), "params": sum(p.numel() for p in model.parameters()),
-            "sizes": config.sizes, "library_ms": round(best["library"], 2), "naive_ms": round(best["naive"], 2),
-            "library_median_ms": round(median["library"], 2), "naive_median_ms": round(median["naive"], 2),
-            "library_cpu_ms": round(cpu["library"], 2), "naive_cpu_ms": round(cpu["naive"], 2),
-            "speedup": round(best["naive"] / best["library"], 2),
-            "speedup_cpu": round(cpu["naive"] / cpu["library"], 2),
-            "library_steps_per_s": round(1000 / best["library"], 2)}
+            "sizes": config.sizes, "library_ms": round(best[lib], 2), "naive_ms": round(best[naive], 2),
+            "library_median_ms": round(median[lib], 2), "naive_median_ms": round(median[naive], 2),
+            "library_cpu_ms": round(cpu[lib], 2), "naive_cpu_ms": round(cpu[naive], 2),
+            "speedup": round(best[naive] / best[lib], 2), "speedup_cpu": round(cpu[naive] / cpu[lib], 2),
+            "vs_lstm": round(best[lib] / best[lstm], 2), "vs_lstm_cpu": round(cpu[lib] / cpu[lstm], 2),
+            "library_steps_per_s": round(1000 / best[lib], 2)})
+    return out
+
+
+def bench_one(model_name: str, task_name: str, difficulty: int, batch_size: int, reps: int) -> dict:
+    """One row, timed with the library LSTM of its task and batch (see :func:`bench_group`)."""
+    return bench_group([model_name], task_name, difficulty, batch_size, reps)[0]
 
 
 def machine() -> dict:
@@ -178,12 +205,14 @@ def machine() -> dict:
             cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
     except OSError:
         pass
-    from .models import lantm_native
+    from .models import lantm_native, native, stack_tape_fast
     kernel = "C" if lantm_native.kernel(torch.float32) else "torch loops"
+    stack_tape = ("reference loop" if stack_tape_fast.kernel(torch.zeros(0)) is None
+                  else "C, BLAS products" if native.blas_gemm(torch.float32) else "C")
     return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "torch": torch.__version__,
             "python": platform.python_version(), "threads": torch.get_num_threads(), "cpu": cpu,
             "cores": os.cpu_count(), "load_average": [round(v, 2) for v in os.getloadavg()],
-            "lantm_kernel": kernel}
+            "lantm_kernel": kernel, "stack_tape_kernel": stack_tape}
 
 
 def label(model: str, task: str) -> str:
@@ -192,18 +221,21 @@ def label(model: str, task: str) -> str:
 
 
 def run(quick: bool = False, threads: int = 1, reps: int | None = None, only=None) -> dict:
-    """Bench every model of BENCHES (or those named in ``only``) with ``threads`` torch threads."""
-    names = [label(m, t) for m, t, _ in BENCHES]
+    """Bench every row of BENCHES (or the models named in ``only``) with ``threads`` torch threads."""
+    names = list(dict.fromkeys(label(m, t) for m, t, _, _ in BENCHES))
     if only and (unknown := set(only) - set(names)):
         raise BenchError(f"unknown bench model {sorted(unknown)[0]!r}; choose from {', '.join(names)}")
     reps = reps if reps is not None else (1 if quick else 5)
     if reps < 1 or threads < 1:
         raise BenchError(f"--reps and --threads must be >= 1, got {reps} and {threads}")
+    groups: dict = {}   # (task, difficulty, batch) -> model names, in the order of BENCHES
+    for m, t, d, b in BENCHES:
+        if not only or label(m, t) in only:
+            groups.setdefault((t, QUICK[t] if quick else d, b // QUICK_BATCH if quick else b), []).append(m)
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        rows = [bench_one(m, t, QUICK[t] if quick else d, 4 if quick else 32, reps)
-                for m, t, d in BENCHES if not only or label(m, t) in only]
+        rows = [row for (t, d, b), models in groups.items() for row in bench_group(models, t, d, b, reps)]
         return {"machine": machine(), "quick": quick, "reps": reps, "rows": rows}
     finally:
         torch.set_num_threads(previous)
@@ -212,14 +244,14 @@ def run(quick: bool = False, threads: int = 1, reps: int | None = None, only=Non
 def format_table(result: dict) -> str:
     m = result["machine"]
     lines = [f"# {m['date']}  torch {m['torch']}  threads {m['threads']}  {m['cpu']} ({m['cores']} cores, "
-             f"load {m['load_average'][0]})  LANTM loops: {m['lantm_kernel']}  best of {result['reps']}"
-             + ("  [quick]" if result["quick"] else ""),
+             f"load {m['load_average'][0]})  LANTM loops: {m['lantm_kernel']}  stack/tape: "
+             f"{m.get('stack_tape_kernel', 'n/a')}  best of {result['reps']}" + ("  [quick]" if result["quick"] else ""),
              f"{'model':<14} {'task':<7} {'B':>3} {'T':>4} {'params':>8} {'library ms':>11} {'steps/s':>8} "
-             f"{'naive ms':>9} {'speedup':>8}"]
+             f"{'naive ms':>9} {'speedup':>8} {'vs lstm':>8}"]
     for r in result["rows"]:
         lines.append(f"{r['model']:<14} {r['task']:<7} {r['batch']:>3} {r['steps']:>4} {r['params']:>8} "
                      f"{r['library_ms']:>11.1f} {r['library_steps_per_s']:>8.1f} {r['naive_ms']:>9.1f} "
-                     f"{r['speedup']:>7.1f}x")
+                     f"{r['speedup']:>7.1f}x {r['vs_lstm']:>7.2f}x")
     return "\n".join(lines)
 
 

@@ -44,3 +44,15 @@ class Memory(nn.Module):
     def step(self, h: torch.Tensor, x: torch.Tensor, state: State, trace: bool = False
              ) -> tuple[torch.Tensor, State, dict | None]:
         raise NotImplementedError
+
+    # Optional: a fused whole-sequence path that computes what ``step`` computes, faster.
+    def fused(self) -> bool:
+        """Whether :meth:`sequence` can run here (settings, device, dtype, kernel)."""
+        return False
+
+    def sequence(self, xg: torch.Tensor, project, w_rec: torch.Tensor) -> torch.Tensor:
+        """[r_t; h_t] for t = 1..T, (T, B, R + H), of the controller loop around this memory, from
+        the x-side LSTM pre-activations xg (T, B, 4H) and the recurrent weights w_rec (R + H, 4H)
+        acting on [r_{t-1}; h_{t-1}]; ``project(weight, bias)`` gives x_t W^T + b for every step,
+        (T, B, out). Only called where :meth:`fused` says so."""
+        raise NotImplementedError

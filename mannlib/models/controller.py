@@ -7,6 +7,8 @@ One LSTM controller serves every memory module::
     r_t, M_t = memory.step(h_t, x_t, M_{t-1}) (write, then read; §2.1-2.2)
     o_t = [h_t; r_t] -> Linear -> logits      (eq. 3, f_o = concatenation)
 
+``_run_memory`` is this loop step by step (the reference); without a trace, a memory that has a
+fused whole-sequence path (``Memory.fused``: the stack and the tape, in C) runs that instead.
 Token inputs are embedded first (Wang §3.1: trainable embeddings for M10AE); x_t above is
 then the embedding. Without memory the model is a plain recurrent net run over the whole
 sequence at once (``nn.LSTM`` / Elman ``nn.RNN``, optionally deep: Yang's 4x256 baseline).
@@ -21,8 +23,10 @@ import numbers
 from dataclasses import dataclass, fields
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from . import stack_tape_fast
 from .base import Memory, ModelError, ModelIO
 from .sann import SannConfig, StackMemory
 from .tann import TannConfig, TapeMemory
@@ -134,6 +138,8 @@ class MANN(nn.Module):
         self.out = nn.Linear(hidden + read_size, io.output_size)  # o_t = [h_t; r_t] (eq. 3)
 
     def forward(self, x: torch.Tensor, trace: bool = False):
+        if self.memory is not None and not trace and self.memory.fused():
+            return self._fused_memory(x)
         x = self.embedding(x) if self.embedding is not None else x   # (B, T, X)
         if self.memory is None:
             out, _ = self.rnn(x)                                      # (B, T, H)
@@ -142,6 +148,21 @@ class MANN(nn.Module):
         o, info = self._run_memory(x, trace)                          # (B, T, H + R)
         logits = self.out(o)
         return (logits, info) if trace else logits
+
+    def _fused_memory(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits from the memory's fused sequence (the same maths as :meth:`_run_memory`): the
+        x-side projections of all steps come from ``project``, a lookup per token for token inputs."""
+        H, cell, table = self.hidden, self.cell, getattr(self.embedding, "weight", None)
+        X = input_width(self.io, 0 if table is None else table.shape[1])
+        inputs = x.transpose(0, 1)                                          # (T, B[, X])
+
+        def project(weight, bias):                                          # (T, B, out)
+            return stack_tape_fast.project(inputs, table, weight, bias)
+        xg = project(cell.weight_ih[:, :X], cell.bias_ih + cell.bias_hh)    # (T, B, 4H)
+        w_rec = torch.cat([cell.weight_ih[:, X:], cell.weight_hh], 1).t()   # (R + H, 4H)
+        rh = self.memory.sequence(xg, project, w_rec).transpose(0, 1)      # (B, T, R + H)
+        w_out = self.out.weight                                             # columns [h; r] -> [r; h]
+        return F.linear(rh, torch.cat([w_out[:, H:], w_out[:, :H]], 1), self.out.bias)
 
     def _run_memory(self, x: torch.Tensor, trace: bool):
         """The step loop of eqs. 1-3. The x-side of the LSTM pre-activation is computed for all T
@@ -212,11 +233,11 @@ def build_lstm(io: ModelIO, **sizes) -> MANN:
 def build_sann(io: ModelIO, **sizes) -> MANN:
     """Stack-augmented network (Wang §2.1)."""
     cfg = make_config(SannConfig, "sann", sizes)
-    memory = StackMemory(cfg.hidden, input_width(io, cfg.embed), cfg.cells, cfg.width, cfg.max_pops)
+    memory = StackMemory(cfg.hidden, input_width(io, cfg.embed), cfg.cells, cfg.width, cfg.max_pops, cfg.fast)
     return MANN(io, memory, cfg.hidden, embed=cfg.embed)
 
 
 def build_tann(io: ModelIO, **sizes) -> MANN:
     """Tape-augmented network, i.e. the NTM (Wang §2.2, Graves et al. 2014)."""
     cfg = make_config(TannConfig, "tann", sizes)
-    return MANN(io, TapeMemory(cfg.hidden, cfg.cells, cfg.width), cfg.hidden, embed=cfg.embed)
+    return MANN(io, TapeMemory(cfg.hidden, cfg.cells, cfg.width, cfg.fast), cfg.hidden, embed=cfg.embed)

@@ -20,6 +20,9 @@ i.e. the stack the actions act on. As in Wang (footnote 2) the policy sees M and
 Analysis quantities (Wang §3.2): P(PUSH) = sum_k p(PUSH_k) (eq. 10) and the expected number
 of pops n_pop = sum_k k (p(PUSH_k) + p(STAY_k)) (eq. 11). Wang writes these sums to K-1;
 with actions k = 0..K they run over every k = 0..K here.
+
+``step`` is the reference. Without a trace, the model runs the whole sequence in
+:mod:`mannlib.models.stack_tape_fast` (C, the same maths; ``SannConfig.fast``).
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import stack_tape_fast
 from .base import Memory
 
 
@@ -40,6 +44,7 @@ class SannConfig:
     cells: int = 20      # N, stack depth (Wang mirror: 20; M10AE: 5, 10 or 20)
     width: int = 20      # d, cell width (Wang mirror: 20; M10AE: 100 = embedding size)
     max_pops: int = 3    # K: actions pop 0..K times. Wang Fig. 6b shows ~3 expected pops, so K >= 3
+    fast: bool = True    # run the fused sequence of stack_tape_fast (C) where it can run
 
     minimum: ClassVar[dict] = {"cells": 2, "max_pops": 0}  # the size-2 conv needs two cells
 
@@ -76,9 +81,9 @@ def update_stack(stack: torch.Tensor, probs: torch.Tensor, value: torch.Tensor) 
 class StackMemory(Memory):
     """SANN's stack behind the framework's Memory interface (Wang §2.1)."""
 
-    def __init__(self, hidden: int, x_size: int, cells: int, width: int, max_pops: int):
+    def __init__(self, hidden: int, x_size: int, cells: int, width: int, max_pops: int, fast: bool = True):
         super().__init__()
-        self.read_size, self.cells, self.width, self.max_pops = width, cells, width, max_pops
+        self.read_size, self.cells, self.width, self.max_pops, self.fast = width, cells, width, max_pops, fast
         n_actions = 2 * max_pops + 2
         self.push_value = nn.Linear(hidden, width)                         # f_s (§2.1)
         self.conv = nn.Conv1d(width, 2, kernel_size=2, bias=False)         # eq. 6, over the cells
@@ -109,3 +114,13 @@ class StackMemory(Memory):
                     "pops": probs @ self.pop_counts,                     # eq. 11
                     "memory": stack}
         return stack[:, 0], (stack,), info                              # r_t = M_t[0] (eq. 4)
+
+    def fused(self):
+        return self.fast and stack_tape_fast.kernel(self.push_value.weight) is not None
+
+    def sequence(self, xg, project, w_rec):
+        """The whole sequence in stack_tape_fast (same maths as ``step`` in the controller loop)."""
+        return stack_tape_fast.stack_sequence(
+            stack_tape_fast.kernel(xg), xg, project(self.from_input.weight, self.from_input.bias), w_rec,
+            self.push_value.weight, self.push_value.bias, self.from_memory.weight, self.conv.weight,
+            max_pops=self.max_pops, cells=self.cells)

@@ -21,6 +21,9 @@ cosine, a small constant initial memory (1e-6, Collier & Beel 2018 found it conv
 fastest) and learned initial weightings (softmax of learned logits, one per head, initialised
 at random to break the circular symmetry of a constant memory).
 Trace: w_read, w_write (B, N), their expected addresses sum_i w[i] i (Wang eq. 9), memory.
+
+``step`` is the reference. Without a trace, the model runs the whole sequence in
+:mod:`mannlib.models.stack_tape_fast` (C, the same maths; ``TannConfig.fast``).
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import stack_tape_fast
 from .base import Memory
 
 # Small products are written as multiply-and-sum: on CPU, torch.bmm over many tiny matrices
@@ -46,6 +50,7 @@ class TannConfig:
     embed: int = 100    # token embedding size (token inputs only)
     cells: int = 20     # N memory rows (Wang mirror: 20)
     width: int = 20     # M, row width (Wang mirror: 20)
+    fast: bool = True   # run the fused sequence of stack_tape_fast (C) where it can run
 
 
 def content_weights(memory: torch.Tensor, key: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
@@ -87,9 +92,9 @@ def read(memory: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
 class TapeMemory(Memory):
     """TANN's tape behind the framework's Memory interface. Head 0 writes, head 1 reads."""
 
-    def __init__(self, hidden: int, cells: int, width: int):
+    def __init__(self, hidden: int, cells: int, width: int, fast: bool = True):
         super().__init__()
-        self.read_size, self.cells, self.width = width, cells, width
+        self.read_size, self.cells, self.width, self.fast = width, cells, width, fast
         # per head: key M, beta 1, g 1, shift 3, gamma 1; the write head also erase M, add M
         self._split = [2 * width, 2, 2, 6, 2, width, width]
         self.heads = nn.Linear(hidden, sum(self._split))
@@ -123,3 +128,12 @@ class TapeMemory(Memory):
                     "addr_read": w_read @ self.positions, "addr_write": w_write @ self.positions,  # eq. 9
                     "memory": memory}
         return r, (memory, w_read, w_write), info
+
+    def fused(self):
+        return self.fast and stack_tape_fast.kernel(self.heads.weight) is not None
+
+    def sequence(self, xg, project, w_rec):
+        """The whole sequence in stack_tape_fast (same maths as ``step`` in the controller loop)."""
+        r0, (memory, w_read, w_write) = self.initial_state(xg.shape[1])
+        return stack_tape_fast.tape_sequence(stack_tape_fast.kernel(xg), xg, w_rec, self.heads.weight,
+                                             self.heads.bias, r0, memory, torch.stack([w_write, w_read], 1))
