@@ -52,10 +52,21 @@ def m10ae() -> list[RunConfig]:
 
 
 def lantm() -> list[RunConfig]:
-    """Yang §4-5, Tables 3-4 and appendix B: LANTM-InvNorm and -SoftMax on the five tasks at
-    the setting two CPU cores afford; settings and deviations in :mod:`mannlib.chapters.lantm`."""
+    """Yang §4-5, Tables 3-4 and appendix B: the ablation that picks the reading of §4's
+    training setting, then LANTM-InvNorm and -SoftMax on the five tasks at Table 1's sizes
+    (the ablation's runs of the chosen setting are Table 3's too); settings and deviations in
+    :mod:`mannlib.chapters.lantm` and :mod:`mannlib.chapters.lantm_ablation`."""
     from .chapters import lantm as chapter
-    return chapter.configs(chapter.settings("paper"))
+    from .chapters import lantm_ablation
+    configs = lantm_ablation.configs() + chapter.configs(chapter.settings("paper"))
+    return list({c.to_json(): c for c in configs}.values())   # in order, each once
+
+
+def lantm_fits() -> list[RunConfig]:
+    """The LANTM chapter's ``scale="fits"`` runs: a quarter of Table 1's sizes, the momentum-0.95
+    reading of RMSProp at a small learning rate, and the 4 x 256 LSTM baseline at those sizes."""
+    from .chapters import lantm as chapter
+    return chapter.configs(chapter.settings("paper", "fits"))
 
 
 # chapter name -> its runs (the RunConfigs the chapter notebook loads).
@@ -63,6 +74,7 @@ CHAPTERS = {
     "mirror": mirror,
     "m10ae": m10ae,
     "lantm": lantm,
+    "lantm-fits": lantm_fits,
 }
 
 

@@ -14,11 +14,13 @@ import torch  # noqa: E402
 from mannlib import experiments  # noqa: E402
 from mannlib.cache import Run  # noqa: E402
 from mannlib.chapters import lantm as L  # noqa: E402
+from mannlib.chapters import lantm_ablation as A  # noqa: E402
 from mannlib.config import profile_config  # noqa: E402
 from mannlib.tasks import TaskError, get_task  # noqa: E402
 from mannlib.train import build  # noqa: E402
 
-FITS = L.settings("paper")
+FITS = L.settings("paper", "fits")
+PAPER = L.settings("paper")
 QUICK = L.settings("quick")
 
 
@@ -48,11 +50,32 @@ def test_fits_config_overrides_only_what_the_deviations_table_lists():
     assert L.config(FITS, "addition", "lantm-invnorm", 0).eval_n == math.ceil(3200 / 3)
 
 
-def test_paper_scale_is_the_paper_profile_and_orders_seed_first():
-    paper = L.settings("paper", "paper")
-    assert L.config(paper, "double", "lstm", 0) == profile_config("double", "lstm", "paper", 0)
+def test_paper_scale_is_the_paper_profile_read_as_the_ablation_chose():
+    assert PAPER.scale == "paper" and "lstm" not in PAPER.seeds        # the LSTM only with train_lstm
+    c = L.config(PAPER, "double", "lantm-softmax", 2)
+    assert c == profile_config("double", "lantm-softmax", "paper", 2, steps=L.PAPER_STEPS,
+                               **A.SETTINGS[L.READING])
+    assert c == A.config("double", L.READING, 2, model="lantm-softmax")    # the ablation's runs are Table 3's
+    lstm = L.config(L.settings("paper", "paper", train_lstm=True), "copy", "lstm", 0)
+    assert lstm.lr == 2e-4 and lstm.steps == 20_000 and "write_gate_bias" not in lstm.sizes
+    paper = L.configs(PAPER)
+    assert [(c.seed, c.model) for c in paper[:10:5]] == [(0, "lantm-invnorm"), (0, "lantm-softmax")]
+    assert len(paper) == 5 * (3 + 3) and {c.task for c in paper[:5]} == set(L.TASKS)
+    with pytest.raises(ValueError, match="choose one of paper, fits"):
+        L.settings("paper", "huge")
+
+
+def test_reproduce_trains_the_ablation_then_the_paper_scale_each_once():
+    runs = experiments.lantm()
+    keys = [c.to_json() for c in runs]
+    assert len(keys) == len(set(keys))
+    assert keys[:len(A.configs())] == [c.to_json() for c in A.configs()]
+    assert set(keys) == {c.to_json() for c in A.configs() + L.configs(PAPER)}
+    assert experiments.lantm_fits() == L.configs(FITS)
+
+
+def test_fits_scale_orders_seed_first_and_trains_the_lstm_like_the_lantms():
     fits = L.configs(FITS)
-    assert L.configs(FITS) == experiments.lantm()            # the book loads what `reproduce` trains
     assert [(c.seed, c.model) for c in fits[:10:5]] == [(0, "lantm-invnorm"), (0, "lantm-softmax")]
     assert len(fits) == 5 * (3 + 3 + 1) and {c.task for c in fits[:5]} == set(L.TASKS)
     lstm = [c for c in fits if c.model == "lstm"]            # one seed, Table 2's lr, the LANTMs' sizes and updates
@@ -61,8 +84,6 @@ def test_paper_scale_is_the_paper_profile_and_orders_seed_first():
         inv = L.config(FITS, c.task, "lantm-invnorm", 0)
         assert (c.steps, c.task_args, c.eval_n, c.dev_difficulties) == (inv.steps, inv.task_args, inv.eval_n, inv.dev_difficulties)
     assert {c.profile for c in L.configs(QUICK)} == {"quick"}
-    with pytest.raises(ValueError, match="choose one of fits, paper"):
-        L.settings("paper", "huge")
 
 
 def test_train_command_lists_every_override():

@@ -11,11 +11,15 @@ notebooks/lantm.ipynb tells the story; this module computes it:
   :func:`strength_by_parity`;
 * the paper's claims next to ours with verdicts from stated thresholds (module constants).
 
-Scales. ``"paper"`` is Yang's setting: Table 1's sizes, Table 2's learning rates, RMSProp with
-momentum 0.95, the halving schedule (``profile_config(task, model)`` unchanged). ``"fits"`` is
-what two CPU cores afford (:data:`FITS`): a quarter of Table 1's training sizes, a smaller
+Scales. ``"paper"`` (the default) is Yang's setting: Table 1's sizes, Table 2's sizes and
+learning rates, RMSProp and the halving schedule, read as the ablation of
+:mod:`mannlib.chapters.lantm_ablation` found works (:data:`READING`: torch's RMSProp without
+heavy-ball momentum, which is Torch7's ``optim.rmsprop`` that the author's code calls), for
+:data:`PAPER_STEPS` updates per run. ``"fits"`` is the setting of an earlier version of this
+chapter, kept as a parameter because it shows what the misread optimiser could still learn
+(:data:`FITS`): a quarter of Table 1's training sizes, RMSProp with momentum 0.95 at a small
 learning rate for the LANTMs (the LSTM keeps Table 2's), the same number of updates for every
-model; see :func:`deviations` for why each.
+model; see :func:`deviations` for each difference.
 """
 from __future__ import annotations
 
@@ -33,12 +37,13 @@ from ..models import ModelIO, build_model
 from ..models.lantm import TABLE2, table2_sizes
 from ..tasks import get_task
 from ..tasks.lantm import LANTM_TASKS
+from . import lantm_ablation as ablation
 from .claims import NOT_TESTED, Claim, claims_table, pct, points, summary, verdict  # noqa: F401  (re-exported)
 
 TASKS = tuple(LANTM_TASKS)                       # copy, reverse, bigramflip, double, addition
 LANTMS = ("lantm-invnorm", "lantm-softmax")
 MODELS = LANTMS + ("lstm",)                      # Table 2/3 rows: InvNorm, SoftMax, 4 x 256 LSTM
-SCALES = ("fits", "paper")
+SCALES = ("paper", "fits")
 PAPER_TEST_PROBLEMS = 100 * 32                   # §4: "100 batches of random problems"
 
 # --- what two CPU cores afford ("fits") ----------------------------------------------------------
@@ -49,7 +54,12 @@ FITS = {"copy": (16, 6000), "reverse": (16, 8000), "bigramflip": (8, 8000), "dou
         "addition": (4, 15000)}
 FITS_LR = 3e-4            # RMSProp (momentum 0.95) at Table 2's 0.02 stays at chance in our pilots
 FITS_SEEDS = {"lantm-invnorm": (0, 1, 2), "lantm-softmax": (0, 1, 2), "lstm": (0,)}   # the LSTM: one seed, as the paper
-PAPER_SEEDS = {"lantm-invnorm": (0, 1, 2), "lantm-softmax": (0, 1, 2), "lstm": (0,)}
+
+# --- the paper's scale ---------------------------------------------------------------------------
+READING = "+ optimizer"            # the ablation's setting (lantm_ablation.SETTINGS) behind the paper scale
+PAPER_STEPS = ablation.STEPS       # updates per LANTM run (the ablation's, so its runs are Table 3's too)
+PAPER_SEEDS = {"lantm-invnorm": (0, 1, 2), "lantm-softmax": (0, 1, 2)}
+LSTM_SEEDS = (0,)                  # the 4 x 256 LSTM at Table 1's sizes: trained only with train_lstm=True
 QUICK_M = {"copy": 4, "reverse": 4, "bigramflip": 4, "double": 4, "addition": 2}
 
 # --- the paper's numbers -------------------------------------------------------------------------
@@ -96,13 +106,16 @@ class Settings:
     trace_factor: int = 2        # the appendix figures run a problem of trace_factor x m
 
 
-def settings(profile: str, scale: str = "fits") -> Settings:
-    """The chapter's settings; ``scale`` picks :data:`FITS` or the paper's (see the module
-    docstring). Quick: tiny models on tiny sizes, a few seconds in all."""
+def settings(profile: str, scale: str = "paper", train_lstm: bool = False) -> Settings:
+    """The chapter's settings; ``scale`` picks the paper's (see the module docstring) or
+    :data:`FITS`. At the paper scale the 4 x 256 LSTM baseline is part of the runs only with
+    ``train_lstm`` (hours per task on a CPU core). Quick: tiny models on tiny sizes, seconds."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     if profile == "paper":
-        return Settings("paper", scale, FITS_SEEDS if scale == "fits" else PAPER_SEEDS)
+        if scale == "fits":
+            return Settings("paper", scale, FITS_SEEDS)
+        return Settings("paper", scale, {**PAPER_SEEDS, **({"lstm": LSTM_SEEDS} if train_lstm else {})})
     if profile == "quick":
         return Settings("quick", scale, FITS_SEEDS, table4_sizes=2, table4_n=8, trace_factor=2)
     raise ValueError(f"unknown profile {profile!r}; choose one of paper, quick")
@@ -122,11 +135,14 @@ def _eval_n(task: str, m: int) -> int:
 
 
 def config(s: Settings, task: str, model: str, seed: int) -> RunConfig:
-    """One run of the chapter. Paper scale: ``profile_config(task, model, "paper", seed)``
-    itself. Fits: Table 2's sizes trained on 2..m (:data:`FITS`) at :data:`FITS_LR`, tested on
-    every size 2..2m. Quick: the quick profile on tiny sizes."""
+    """One run of the chapter. Paper scale: the paper profile read as :data:`READING`, for
+    :data:`PAPER_STEPS` updates (the LSTM: the profile's 20,000 at Table 2's 2e-4, read alike).
+    Fits: Table 2's sizes trained on 2..m (:data:`FITS`) at :data:`FITS_LR`, tested on every
+    size 2..2m. Quick: the quick profile on tiny sizes."""
     if s.profile == "paper" and s.scale == "paper":
-        return profile_config(task, model, "paper", seed)
+        if model == "lstm":
+            return profile_config(task, model, "paper", seed, **ablation.overrides(READING, model))
+        return ablation.config(task, READING, seed, model=model, steps=PAPER_STEPS)
     m = train_max(s, task)
     dev = tuple(get_task(task, train_max=m).check_difficulty(d) for d in _dev_sizes(task, m))
     if s.profile == "quick":
@@ -163,32 +179,25 @@ def load_runs(s: Settings, models=None, train_missing: bool = True) -> list[Run]
             if train_missing or (run_path(c) / MANIFEST).exists()]
 
 
-# pilot runs behind FITS (by hand, 2026-11-22, one thread, loaded machine): copy with InvNorm,
-# Table 2 sizes; (train_max, optimizer, lr, updates) -> (training loss, dev coarse at m and 2m).
-# Command: python -m mannlib train copy lantm-invnorm --set task_args.train_max=M --set lr=LR --set steps=N
-PILOTS = pd.DataFrame(
-    [(64, "rmsprop", 0.02, 1500, 4.96, 0.0), (64, "rmsprop", 0.002, 600, 4.68, 0.0),
-     (64, "adam", 0.002, 4000, 4.64, 0.0), (32, "rmsprop", 3e-4, 4000, 3.91, 0.0),
-     (16, "rmsprop", 3e-4, 3000, 0.002, 1.0), (8, "rmsprop", 0.02, 1000, 4.56, 0.0),
-     (8, "rmsprop", 3e-4, 3000, 0.018, 1.0)],
-    columns=["train_max", "optimizer", "lr", "updates", "final loss", "dev coarse"])
 CHANCE_LOSS = math.log(128)   # 4.85: uniform guessing over the 128 characters
 
 
 def deviations(s: Settings, lstm_hours: float | None = None) -> pd.DataFrame:
     """Every way ``s`` differs from Yang §4 (rows: what, paper, ours, why)."""
-    if s.scale == "paper" and s.profile == "paper":
-        return pd.DataFrame(columns=["paper", "ours", "why"])
+    if s.scale == "paper":
+        return _paper_deviations(s, lstm_hours)
     table1 = ", ".join(f"{t} 2-{get_task(t).train_range[1]}" for t in TASKS)
     ours = ", ".join(f"{t} 2-{train_max(s, t)}" for t in TASKS)
     c0 = config(s, "copy", "lantm-invnorm", 0)
     steps = ", ".join(f"{t} {config(s, t, 'lantm-invnorm', 0).steps // 10:,}" for t in TASKS)
     seeds = ", ".join(f"{m}: {len(v)}" for m, v in s.seeds.items())
     rows = {
-        "training sizes (Table 1)": (table1, ours, "at 2-32 copy was still at chance after 4,000 updates, at 2-16 "
-                                     "it learned in 2,500 (pilot runs); test sizes scale with them (2x = m+1..2m)"),
+        "training sizes (Table 1)": (table1, ours, "chosen before the ablation showed that the optimiser, not the "
+                                     "sizes, kept the LANTMs at chance; test sizes scale with them (2x = m+1..2m)"),
+        "optimizer": ("RMSProp with momentum .95", "torch's RMSprop(momentum=0.95)",
+                      "our first reading; the ablation shows it keeps the LANTMs at chance at Table 2's rates"),
         "learning rate (LANTMs)": ("0.02 (addition 0.01)", f"{c0.lr:g} for every task",
-                          "PyTorch's RMSProp with momentum 0.95 at lr 0.02 stays at chance (pilot runs)"),
+                          "the one at which the momentum-0.95 reading learned at these sizes"),
         "training length": ("until convergence, tested every 20 epochs", f"epochs: {steps}", "CPU time"),
         "models per setting": ("one (not stated)", seeds, "the spread over seeds"),
         "LSTM baseline": ("4 x 256, lr 0.0002, trained", "4 x 256, lr 0.0002, one seed, trained on our sizes for "
@@ -198,6 +207,41 @@ def deviations(s: Settings, lstm_hours: float | None = None) -> pd.DataFrame:
         "Table 4 test problems": ("100 batches of 32", f"{s.table4_sizes} sizes x {s.table4_n} problems, best seed",
                                   "long inputs cost O(T^2) per problem"),
     }
+    return pd.DataFrame(rows, index=["paper", "ours", "why"]).T.rename_axis("setting")
+
+
+_SWITCH_TEXT = {  # lantm_ablation.SWITCHES name -> (paper / author's code, ours, why)
+    "optimizer": ("RMSProp with momentum .95 (the author's code: Torch7's optim.rmsprop, no momentum)",
+                  "torch's RMSprop, no momentum, squared-gradient decay 0.99",
+                  "with heavy-ball momentum 0.95 the LANTMs stay at chance (the ablation)"),
+    "write gates": ("write key and step gate biases -10 (author's code)", "-10", "the ablation"),
+    "clip": ("gradient norm clipped at 32 (author's code)", "32", "the ablation"),
+    "schedule": ("halve the lr after 100 epochs when the best error has not improved in 30 epochs",
+                 "no halving", "the ablation"),
+}
+
+
+def _paper_deviations(s: Settings, lstm_hours: float | None) -> pd.DataFrame:
+    """The paper scale's differences from Yang §4: the reading of the optimiser (and of any
+    other setting :data:`READING` switches), training length, seeds, the LSTM and the tests."""
+    c0 = config(s, "copy", "lantm-invnorm", 0)
+    rows = {f"{name} (read as)": _SWITCH_TEXT[name] for name, o in ablation.SWITCHES.items()
+            if all(ablation.SETTINGS[READING].get(k) == v for k, v in o.items())}
+    seeds = ", ".join(f"{m}: {len(v)}" for m, v in s.seeds.items())
+    per_col = 8 * c0.eval_n   # the grid m/8, 2m/8, .., 2m has 8 sizes per column
+    rows.update({
+        "training length": ("until convergence, tested every 20 epochs",
+                            f"{c0.steps // 10:,} epochs ({c0.steps:,} updates), tested every 20, best dev kept",
+                            "CPU time; the learning curves show where each run stands"),
+        "models per setting": ("one (not stated)", seeds, "the spread over seeds"),
+        "LSTM baseline": ("4 x 256, lr 0.0002, trained", "trained" if "lstm" in s.seeds else
+                          "built and counted (Table 2), not trained at this scale",
+                          f"{lstm_hours:.0f} h of one core for 20,000 updates on the five tasks" if lstm_hours else ""),
+        "Table 3 test problems": ("100 batches of 32 per column",
+                                  f"{c0.eval_n} at each of 8 sizes per column ({per_col:,})", "CPU time"),
+        "Table 4 test problems": ("100 batches of 32", f"{s.table4_sizes} sizes x {s.table4_n} problems, best seed",
+                                  "long inputs cost O(T^2) per problem"),
+    })
     return pd.DataFrame(rows, index=["paper", "ours", "why"]).T.rename_axis("setting")
 
 
@@ -385,13 +429,13 @@ def step_seconds(c: RunConfig, reps: int = 2) -> float:
 
 
 def paper_cost(s: Settings, models=MODELS, steps: int | None = None, reps: int = 2) -> pd.DataFrame:
-    """What the paper-size runs would cost here: per (model, task) the measured seconds per
-    update at Table 1's sizes (batch 32) and the hours for ``steps`` updates (default: the paper
-    profile's). Quick: the quick configs (tiny; a smoke test, not a measurement)."""
-    rows = []
+    """What the paper-scale runs cost here: per (model, task) the measured seconds per update at
+    Table 1's sizes (batch 32) and the hours for ``steps`` updates (default: the paper scale's,
+    :func:`config`). Quick: the quick configs (tiny; a smoke test, not a measurement)."""
+    rows, paper = [], settings("paper", "paper", train_lstm=True)
     for model in models:
         for task in TASKS:
-            c = profile_config(task, model, "paper" if s.profile == "paper" else "quick", 0)
+            c = config(paper, task, model, 0) if s.profile == "paper" else profile_config(task, model, "quick", 0)
             sec = step_seconds(c, reps)
             n = steps or c.steps
             rows.append({"model": model, "task": task, "s / update": sec, "updates": n, "hours": sec * n / 3600})
