@@ -11,16 +11,18 @@ TESTRUNS := $(CURDIR)/_build/test-runs
 JB_FLAGS := -W -n --keep-going
 export PYTHONHASHSEED := 0
 
-.PHONY: book test install fresh-venv notebooks html pytest nbtest testbook freeze reproduce bench browser-test clean
+.PHONY: book test install fresh-venv notebooks html pytest nbtest testbook browsercheck freeze reproduce bench browser-test clean
 
 ## make book: install into .venv, execute every notebook (paper profile, committed runs), build HTML
 book: install
 	$(MAKE) notebooks html
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
-## make test: fresh .venv, pytest, every notebook in the quick profile checked with nbval, strict build
+## make test: fresh .venv, pytest, every notebook in the quick profile checked with nbval, strict build,
+## and every page of that build opened in headless Chromium (make browsercheck)
 test: fresh-venv
 	$(MAKE) pytest nbtest testbook
+	$(MAKE) browsercheck BROWSER_HTML=$(TESTSRC)/_build/html
 	@echo "make test: all checks passed"
 
 install: $(VENV)/.installed
@@ -57,7 +59,12 @@ nbtest: install
 	MANNLIB_RUNS=$(TESTRUNS) $(BIN)/python -m mannlib.runbook --profile quick --dest $(TESTSRC)/book --jobs $(JOBS) $(CHAPTERS)
 	cd $(TESTSRC)/book && MANNLIB_RUNS=$(TESTRUNS) $(CURDIR)/$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax -o testpaths= -o addopts= --rootdir=. *.ipynb
 
+# The build reads only what _toc.yml names: the files a tool or an editor leaves behind (pytest's
+# .pytest_cache/README.md, a checkpoint, a scratch note) are planted here and must not trip -W.
 testbook: install
+	mkdir -p $(TESTSRC)/.pytest_cache $(TESTSRC)/book/.ipynb_checkpoints
+	for f in .pytest_cache/README.md book/.ipynb_checkpoints/mirror-checkpoint.md scratch.md; do \
+	  echo "# a stray file" > $(TESTSRC)/$$f; done
 	$(BIN)/jupyter-book build $(TESTSRC) $(JB_FLAGS)
 
 ## make freeze: re-resolve requirements.txt in a scratch venv and write constraints.txt
@@ -73,14 +80,21 @@ reproduce: install
 
 ## make browser-test: open every page of the built book in headless Chromium; screenshots in _build/screenshots
 BROWSER_HTML ?= _build/html
-SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 browser-test: install
 	@test -f $(BROWSER_HTML)/index.html || $(MAKE) book
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
-	@$(BIN)/python -c "import selenium" 2>/dev/null || \
-	  $(BIN)/pip install -q --disable-pip-version-check "selenium==4.51.0" -c constraints.txt
-	$(BIN)/python tests/browser/check_book.py $(BROWSER_HTML) --jobs 1
+	$(MAKE) browsercheck BROWSER_HTML=$(BROWSER_HTML)
+
+# The real-browser check of BROWSER_HTML (tests/browser/README.md). Chromium and chromedriver come
+# from Debian's packages, installed when missing and root or sudo is available. Where they cannot be
+# had, the check is skipped with a message that says so, except in CI (CI=true), where that fails.
+browsercheck: install
+	@if tests/browser/chromium.sh; then \
+	  $(BIN)/python tests/browser/check_book.py $(BROWSER_HTML) --jobs 1; \
+	elif [ "$(CI)" = true ]; then \
+	  echo "browser check: Chromium cannot be installed here, and CI requires the check" >&2; exit 1; \
+	else \
+	  echo "*** browser check SKIPPED: no Chromium/chromedriver, and they cannot be installed here ***"; \
+	fi
 
 bench: install
 	$(BIN)/python -m mannlib bench

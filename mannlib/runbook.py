@@ -1,7 +1,10 @@
 """Execute chapter notebooks with papermill: ``python -m mannlib.runbook --profile quick --dest DIR CHAPTER...``.
 
 Runs up to ``--jobs`` notebooks at once (one kernel each), prints one line per notebook with
-its wall time, and exits non-zero if any notebook fails, showing the end of its log.
+its wall time, and exits non-zero if any notebook fails, showing the end of its log. Papermill
+adds a cell with the parameters it was given (tagged ``injected-parameters``) after the cell
+tagged ``parameters``; :func:`hide_injected` tags it ``remove-cell`` too, so that the book shows
+one parameters cell per chapter while the executed notebook still records what was injected.
 """
 from __future__ import annotations
 
@@ -12,11 +15,27 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import nbformat
+
 from .notebook import PROFILES
 from .paths import ROOT
 
 
 AFTER = {"scorecard"}  # notebooks that read the others' results
+INJECTED, HIDDEN = "injected-parameters", "remove-cell"   # papermill's tag; the tag myst-nb leaves out
+
+
+def hide_injected(path: Path) -> int:
+    """Tag papermill's injected-parameters cells of the notebook at ``path`` ``remove-cell`` (the
+    rendered page leaves them out; the notebook keeps them). Returns how many cells it tagged."""
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if INJECTED in c.metadata.get("tags", [])]
+    for cell in cells:
+        if HIDDEN not in cell.metadata["tags"]:
+            cell.metadata["tags"].append(HIDDEN)
+    if cells:
+        nbformat.write(nb, path)
+    return len(cells)
 
 
 def run(chapter: str, profile: str, dest: Path) -> tuple[str, int, float, str]:
@@ -29,6 +48,8 @@ def run(chapter: str, profile: str, dest: Path) -> tuple[str, int, float, str]:
         [sys.executable, "-m", "papermill", str(src), str(out), "-p", "profile", profile,
          "-k", "python3", "--cwd", str(dest), "--no-progress-bar", "--log-output"],
         capture_output=True, text=True)
+    if proc.returncode == 0:
+        hide_injected(out)
     return chapter, proc.returncode, time.time() - t0, proc.stdout + proc.stderr
 
 

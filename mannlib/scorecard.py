@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import io
 import time
+from html import escape
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,7 @@ from .cache import MANIFEST, RunError, run_path
 from .chapters import lantm as L, m10ae as C, mirror as M
 from .chapters.claims import NOT_TESTED, VERDICTS as _VERDICTS, Claim, pct, points, verdict
 
-VERDICTS = _VERDICTS + (NOT_TESTED,)   # reproduced, partly, not reproduced, not tested
+VERDICTS = _VERDICTS + (NOT_TESTED,)   # reproduced, partly, not reproduced, not testable
 PAPERS = {"mirror": "Wang et al. 2019 (§3.2, mirror)", "m10ae": "Wang et al. 2019 (§3.3, M10AE)",
           "lantm": "Yang 2016", "memory_signatures": "Koppula et al. 2018"}
 
@@ -166,7 +167,7 @@ def m10ae_claims(profile: str = "paper") -> list[tuple[Claim, str]]:
     acc, curves = C.accuracy_frame(runs), C.curve_frame(runs)
     main = C.configs(s)[0]
     claims = [C.generalisation_claim(acc), C.memory_claim(acc, main.eval_n), C.srnn_claim(acc, main.eval_n),
-              C.convergence_claim(curves)]
+              C.convergence_claim(curves, C.budget(s, main)["epochs"])]
     if profile == "paper":
         _require(C.long_configs(s), "m10ae")
     long_runs = _waiting(C.load_runs, C.long_configs(s), s.profile)
@@ -218,9 +219,11 @@ def lantm_claims(profile: str = "paper") -> list[tuple[Claim, str]]:
             f"{t} {_range(t3.loc[(t, model), (column, 'coarse')][['min', 'max']])}" for t in L.TASKS
             if (t, model) in t3.index)
     seeds = ", ".join(f"{t} {r.config.seed}" for t, r in best.items())
+    has_lstm = "lstm" in set(scores["model"])
     spread = {"invnorm": ranges("lantm-invnorm", "2x"), "softmax": ranges("lantm-softmax", "1x"),
-              "weighting": ranges("lantm-invnorm", "2x") + "; SoftMax: one seed",
-              "lstm": "no LSTM runs", "table4": f"best InvNorm seed per task ({seeds})",
+              "weighting": f"InvNorm {ranges('lantm-invnorm', '2x')}; SoftMax {ranges('lantm-softmax', '2x')}",
+              "lstm": ranges("lstm", "2x") if has_lstm else "no LSTM runs",
+              "table4": f"best InvNorm seed per task ({seeds})",
               "late_errors": f"best InvNorm seed per task ({seeds})",
               "reads": f"one copy problem, InvNorm seed {best['copy'].config.seed}",
               "parity": (f"one addition problem, InvNorm seed {best['addition'].config.seed}"
@@ -235,7 +238,9 @@ def _mean_recall(result: dict, layer: int = 1) -> float:
 
 def signature_claims(profile: str = "paper") -> list[tuple[Claim, str]]:
     """Four claims of Koppula et al. 2018 from the chapter's results (data/signatures in the
-    paper profile; quick trains the tiny versions if missing, as the chapter does).
+    paper profile; quick trains the tiny versions if missing, as the chapter does). Each claim
+    compares recall rates or perplexities of models that are all trained, so none answers "not
+    testable"; what each one tests:
 
     * decline (Fig. 1): the Shakespeare GRU's marginal recall falls by >= DECLINE from δ = 1 to
       δ = Δ and never rises by more than RISE between neighbouring δ; partly: the fall alone.
@@ -329,14 +334,53 @@ def verdict_counts(df: pd.DataFrame) -> pd.Series:
     return df["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0).rename("claims")
 
 
+def summary(df: pd.DataFrame) -> pd.DataFrame:
+    """How much of each paper holds: one row per chapter (named by :data:`PAPERS`, in the book's
+    order) and a last row "all three papers"; columns the :data:`VERDICTS` (counts) and "claims"."""
+    rows = {PAPERS[c]: verdict_counts(df.loc[[c]]) for c in dict.fromkeys(df.index.get_level_values("chapter"))}
+    rows["all three papers"] = verdict_counts(df)
+    table = pd.DataFrame(rows).T.rename_axis("paper")
+    return table.assign(claims=table.sum(axis=1))
+
+
 COLOURS = {"reproduced": "#d4edda", "partly": "#fff3cd", "not reproduced": "#f8d7da", NOT_TESTED: "#e2e3e5"}
+STYLE = """<style>
+table.scorecard, table.scorecard-summary {font-size: 0.9em; border-collapse: collapse}
+table.scorecard {width: 100%; table-layout: fixed}
+table.scorecard th, table.scorecard td, table.scorecard-summary th, table.scorecard-summary td {
+  text-align: left; vertical-align: top; padding: 0.3em 0.5em; border-bottom: 1px solid #dee2e6}
+table.scorecard td.verdict {font-weight: bold}
+table.scorecard tr.chapter th {padding-top: 1em}
+table.scorecard summary {cursor: pointer}
+</style>"""
 
 
-def styled(df: pd.DataFrame):
-    """The table for the page: rows coloured by verdict, each paper a link to its chapter's page."""
-    show = df.reset_index()
-    show["paper"] = [f'<a href="{c}.html">{PAPERS[c]}</a>' for c in show["chapter"]]
-    show = show[["paper", "claim", "where", "paper says", "ours", "spread", "verdict"]]
-    return (show.style.hide(axis="index")
-            .apply(lambda row: [f"background-color: {COLOURS.get(row['verdict'], '')}"] * len(row), axis=1)
-            .set_properties(**{"text-align": "left", "vertical-align": "top"}))
+def summary_html(table: pd.DataFrame) -> str:
+    """:func:`summary` as a small HTML table, each verdict's column headed in its colour."""
+    head = "".join(f'<th style="background-color: {COLOURS[v]}">{escape(v)}</th>' for v in VERDICTS)
+    rows = "".join(f"<tr><th>{escape(paper)}</th>" + "".join(f"<td>{int(row[v])}</td>" for v in VERDICTS)
+                   + f"<td>{int(row['claims'])}</td></tr>" for paper, row in table.iterrows())
+    return (f'{STYLE}<table class="scorecard-summary"><thead><tr><th>paper</th>{head}<th>claims</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>")
+
+
+def card_html(df: pd.DataFrame) -> str:
+    """The scorecard for the page, one short row per claim, grouped by chapter under a heading row
+    that links to the chapter's page. Columns: verdict (its word on its colour), claim (with the
+    figure or table), the paper says, ours; how the row was judged (criterion) and the spread over
+    seeds are folded in a <details> under the claim."""
+    body = []
+    for chapter, rows in df.groupby(level="chapter", sort=False):
+        body.append(f'<tr class="chapter"><th colspan="4"><a href="{chapter}.html">{escape(PAPERS[chapter])}</a>'
+                    "</th></tr>")
+        for _, r in rows.iterrows():
+            body.append(
+                f'<tr><td class="verdict" style="background-color: {COLOURS.get(r["verdict"], "")}">'
+                f'{escape(r["verdict"])}</td>'
+                f'<td><details><summary>{escape(r["claim"])} ({escape(r["where"])})</summary>'
+                f'<p><b>Criterion:</b> {escape(r["criterion"])}</p><p><b>Spread:</b> {escape(r["spread"])}</p>'
+                f"</details></td><td>{escape(r['paper says'])}</td><td>{escape(r['ours'])}</td></tr>")
+    widths = "".join(f'<col style="width: {w}">' for w in ("7.5em", "34%", "24%", "auto"))
+    return (f'{STYLE}<table class="scorecard"><colgroup>{widths}</colgroup><thead><tr><th>verdict</th>'
+            '<th>claim (click for how it is judged)</th><th>the paper says</th><th>ours</th></tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')

@@ -109,3 +109,31 @@ def test_server_is_loopback_and_records_failed_requests_with_their_page(tmp_path
 def test_main_says_build_first_when_there_is_no_book(tmp_path, capsys):
     assert cb.main([str(tmp_path)]) == 2
     assert "build the book first" in capsys.readouterr().err
+
+
+def test_tex_left_flags_unrendered_tex_and_spares_prose():
+    prose = "δ = 1, h_t in words, costs 5 $ or 6 $, a set {x}, C++ and 3 < 4 > 2 (a) [b]"
+    assert cb.tex_left(prose) == []
+    found = cb.tex_left(r"read \(x_t\) then $$y$$, the \mathbf{h} and $\alpha_t$ too", limit=10)
+    assert [f.split(" in ")[0] for f in found] == [
+        r"unrendered TeX '\\('", r"unrendered TeX '\\)'", "unrendered TeX '$$'", "unrendered TeX '$$'",
+        r"unrendered TeX '\\mathbf'", r"unrendered TeX '$\\alpha_t$'"]
+    assert r"'...read \(x_t\) then" in found[0]                       # with its context
+    assert cb.tex_left(r"\[ a \] " * 5)[-1] == "... and 7 more TeX leftovers"   # 10 found, 3 shown
+
+
+def test_console_errors_fail_the_page_unless_the_toolchain_is_known():
+    messages = ["Uncaught SyntaxError: Identifier 'THEBE_JS_URL' has already been declared",
+                "Uncaught ReferenceError: glue is not defined"]
+    problems, notes = cb.console_problems(messages)
+    assert problems == ["console error: Uncaught ReferenceError: glue is not defined"]
+    assert len(notes) == 1 and cb.TOOLCHAIN_ERRORS[next(iter(cb.TOOLCHAIN_ERRORS))] in notes[0]
+    assert cb.console_problems(messages, allowed={}) == ([f"console error: {m}" for m in messages], [])
+    assert all(len(why) > 40 for why in cb.TOOLCHAIN_ERRORS.values())   # each one says why
+
+
+def test_a_page_wider_than_its_window_fails():
+    assert cb.width_problem(1280, 1265, 1265, None) == []
+    assert cb.width_problem(390, 616, 390, 'div "wide"') == [
+        'at 390 px the page is 616 px wide (window 390 px); widest content: div "wide"']
+    assert cb.WIDTHS == (1280, 390)

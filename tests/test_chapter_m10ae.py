@@ -196,8 +196,9 @@ def test_convergence_claim_from_the_last_quarter():
     curves = pd.DataFrame(rows, columns=["model", "seed", "step", "train_acc"])
     gain = C.late_gain(curves)                              # last point minus the point at step 300
     assert gain.to_dict() == pytest.approx({"lstm": 0.01, "sann": 0.05})
-    assert C.convergence_claim(curves).verdict == "partly"
-    assert C.convergence_claim(curves[curves["model"] == "sann"]).verdict == "reproduced"
+    # SANN still rises over its last quarter: not testable (tests/test_m10ae_convergence.py has the rest)
+    assert C.convergence_claim(curves, epochs=1.0).verdict == C.NOT_TESTED
+    assert C.convergence_claim(curves[curves["model"] == "lstm"], epochs=1.0).verdict == "not reproduced"
 
 
 # --- Fig. 6-7 verdicts --------------------------------------------------------------------------------

@@ -53,3 +53,10 @@ def test_learners_and_best_setting_read_medians_over_seeds():
     s = A.summary(t)
     assert list(s.index.get_level_values(0).unique()) == ["as before", "+ optimizer", "+ clip", "all four"]
     assert s.loc[("+ optimizer", "copy"), ("1x coarse", "median")] == pytest.approx(0.7)
+
+
+def test_a_diverged_run_is_a_result_at_zero_and_named_in_the_findings():
+    c = A.config("copy", "as before", 1)
+    t = A.table([("as before", A.Diverged(c, "loss inf at step 75"))])
+    assert t.loc[0, ["1x coarse", "2x coarse", "diverged"]].tolist() == [0.0, 0.0, True]
+    assert "1 run diverged (an infinite loss or gradient): as before on copy, seed 1." in A.findings(t)

@@ -32,7 +32,7 @@ def test_counts_list_every_verdict(paper):
     counts = SC.verdict_counts(paper)
     assert list(counts.index) == list(SC.VERDICTS) and counts.sum() == len(paper)
     fake = pd.DataFrame({"verdict": ["partly", "partly", "reproduced"]})
-    assert SC.verdict_counts(fake).to_dict() == {"reproduced": 1, "partly": 2, "not reproduced": 0, "not tested": 0}
+    assert SC.verdict_counts(fake).to_dict() == {"reproduced": 1, "partly": 2, "not reproduced": 0, "not testable": 0}
 
 
 def test_rows_agree_with_the_chapter_functions(paper):
@@ -66,11 +66,68 @@ def test_the_calls_are_the_notebooks_calls():
         assert set(re.findall(pattern, source)) == set(re.findall(pattern, ours)), chapter
 
 
-def test_styled_links_every_chapter(paper):
-    html = SC.styled(paper).to_html()
+def fake_card(rows):
+    """A scorecard frame from (chapter, key, verdict) rows; every text names its row."""
+    df = pd.DataFrame([{"chapter": c, "key": k, "paper": SC.PAPERS[c], "claim": f"claim {k} <b>", "where": f"Fig. {k}",
+                        "paper says": f"paper {k}", "ours": f"ours {k}", "spread": f"spread {k}",
+                        "criterion": f"criterion {k}", "verdict": v} for c, k, v in rows])
+    return df.set_index(["chapter", "key"])
+
+
+FAKE = fake_card([("mirror", "a", "reproduced"), ("mirror", "b", "partly"), ("lantm", "c", "not testable"),
+                  ("lantm", "d", "not reproduced"), ("lantm", "e", "not testable")])
+
+
+def test_summary_counts_each_chapter_and_all():
+    table = SC.summary(FAKE)
+    assert list(table.columns) == list(SC.VERDICTS) + ["claims"]
+    assert list(table.index) == [SC.PAPERS["mirror"], SC.PAPERS["lantm"], "all three papers"]
+    assert table.loc[SC.PAPERS["mirror"]].tolist() == [1, 1, 0, 0, 2]
+    assert table.loc[SC.PAPERS["lantm"]].tolist() == [0, 0, 1, 2, 3]
+    assert table.loc["all three papers"].tolist() == [1, 1, 1, 2, 5]
+    html = SC.summary_html(table)
+    assert html.count("<tr>") == 4 and f'background-color: {SC.COLOURS["not testable"]}">not testable</th>' in html
+
+
+def test_card_rows_put_the_verdict_first_and_fold_the_long_text():
+    html = SC.card_html(FAKE)
+    rows = re.findall(r"<tr>(.*?)</tr>", html)
+    assert len(rows) == len(FAKE) + 1                           # the header, then one row per claim
+    for (chapter, key), r in FAKE.iterrows():
+        row = next(x for x in rows if f"claim {key} " in x)
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+        assert cells[0] == r["verdict"]                          # the verdict first, as a word ...
+        assert f'class="verdict" style="background-color: {SC.COLOURS[r["verdict"]]}"' in row   # ... on its colour
+        assert cells[2:] == [f"paper {key}", f"ours {key}"]
+        folded = re.search(r"<details>(.*)</details>", cells[1]).group(1)
+        assert f"criterion {key}" in folded and f"spread {key}" in folded and f"(Fig. {key})</summary>" in folded
+    assert "claim a &lt;b&gt;" in html and "claim a <b>" not in html    # text is escaped
+    heads = re.findall(r'<tr class="chapter"><th colspan="4"><a href="(\w+)\.html">', html)
+    assert heads == ["mirror", "lantm"]                          # one heading per chapter, in order
+
+
+def test_paper_card_links_every_chapter(paper):
+    html = SC.card_html(paper)
     for chapter in SC.SOURCES:
         assert f'href="{chapter}.html"' in html
-    assert SC.COLOURS["not reproduced"] in html
+    assert html.count('class="verdict"') == len(paper)
+
+
+def test_spreads_say_what_the_runs_are(paper):
+    """The LANTM rows name the seeds each model really has (once: "SoftMax: one seed" with three)."""
+    s = L.settings("paper")
+    lantm = paper.loc["lantm", "spread"]
+    n = len(s.seeds["lantm-softmax"])
+    assert "; SoftMax 2x coarse, " + (f"min-max over {n} seeds: copy" if n > 1 else "one seed: copy") in lantm["weighting"]
+    if "lstm" in {c.model for c in L.configs(s)}:
+        assert lantm["lstm"].startswith("2x coarse, ") and "copy" in lantm["lstm"]
+    else:
+        assert lantm["lstm"] == "no LSTM runs"
+
+
+def test_m10ae_convergence_is_not_testable_at_our_budget(paper):
+    row = paper.loc[("m10ae", "converge")]
+    assert row["verdict"] == SC.NOT_TESTED and row["ours"].startswith("at this budget ")
 
 
 def test_signature_claims_in_the_quick_profile(tmp_path, monkeypatch):

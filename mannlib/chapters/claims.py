@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 VERDICTS = ("reproduced", "partly", "not reproduced")
-NOT_TESTED = "not tested"   # a claim our runs cannot check (say, a model we could not afford to train)
+NOT_TESTED = "not testable"   # a claim our runs cannot test: a model we could not afford to train, or curves
+                              # our budget cut short (a claim function says when it answers this)
 
 
 @dataclass
@@ -49,7 +50,7 @@ def check_models(df: pd.DataFrame, models, what: str):
 
 def summary(claims: list[Claim]) -> str:
     """The verdicts counted and listed, e.g. "We check 2 claims: 1 reproduced, 0 partly, 1 not
-    reproduced. Reproduced: SANN generalises. Not reproduced: TANN generalises." ("not tested"
+    reproduced. Reproduced: SANN generalises. Not reproduced: TANN generalises." (NOT_TESTED
     is counted only when a claim has it.)"""
     kinds = VERDICTS + ((NOT_TESTED,) if any(c.verdict == NOT_TESTED for c in claims) else ())
     counts = {v: [c.claim for c in claims if c.verdict == v] for v in kinds}

@@ -25,6 +25,8 @@ which task it serves), so that difference is not ablated.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from ..cache import Run, train_or_load
@@ -67,34 +69,55 @@ def configs(seeds=SEEDS, tasks=TASKS, settings=tuple(SETTINGS), profile: str = "
     return [config(task, s, seed, profile=profile) for seed in seeds for s in settings for task in tasks]
 
 
-def load_runs(profile: str = "paper", train_missing: bool = True, seeds=SEEDS) -> list[tuple[str, Run]]:
-    """(setting, run) for :func:`configs`; with ``train_missing=False`` runs not in the cache are skipped."""
+@dataclass
+class Diverged:
+    """A run whose loss or gradient became infinite: the cache keeps nothing of it, so loading
+    it retrains it up to the same step (deterministic, seconds); the ablation counts it as a
+    result (0% coarse, ``diverged``)."""
+    config: RunConfig
+    message: str
+
+
+def load_runs(profile: str = "paper", train_missing: bool = True, seeds=SEEDS) -> list[tuple[str, Run | Diverged]]:
+    """(setting, run) for :func:`configs`, a :class:`Diverged` for a run that diverges; with
+    ``train_missing=False`` runs not in the cache are skipped."""
     from ..cache import MANIFEST, run_path
+    from ..train import TrainingDiverged
     out = []
     for seed in seeds:
         for s in SETTINGS:
             for task in TASKS:
                 c = config(task, s, seed, profile=profile)
-                if train_missing or (run_path(c) / MANIFEST).exists():
+                if not train_missing and not (run_path(c) / MANIFEST).exists():
+                    continue
+                try:
                     out.append((s, train_or_load(c, progress="none")))
+                except TrainingDiverged as e:
+                    out.append((s, Diverged(c, str(e))))
     return out
 
 
-def table(runs: list[tuple[str, Run]]) -> pd.DataFrame:
-    """One row per (setting, task, seed): best dev coarse (the kept weights), test coarse at 1x
-    and 2x (sizes <= m and m < size <= 2m), final training loss and the step of the best dev point."""
+def table(runs: list[tuple[str, Run | Diverged]]) -> pd.DataFrame:
+    """One row per (setting, task, seed): test coarse at 1x and 2x of the kept (best dev)
+    weights (sizes <= m and m < size <= 2m; 0 for a diverged run), final training loss, the step
+    of the best dev point, the final learning rate, and whether the run diverged."""
     rows = []
     for setting, r in runs:
+        row = {"setting": setting, "task": r.config.task, "seed": r.config.seed}
+        if isinstance(r, Diverged):
+            rows.append({**row, "1x coarse": 0.0, "2x coarse": 0.0, "final loss": float("nan"),
+                         "best dev step": 0, "final lr": float("nan"), "diverged": True})
+            continue
         m = r.task.train_range[1]
         ev = r.eval.reset_index()
         right = ev["accuracy"] * ev["n"]
         one, two = ev["difficulty"] <= m, (ev["difficulty"] > m) & (ev["difficulty"] <= 2 * m)
         best = r.curve.loc[r.curve["dev_acc"].idxmax()]
-        rows.append({"setting": setting, "task": r.config.task, "seed": r.config.seed,
-                     "1x coarse": right[one].sum() / ev["n"][one].sum(),
+        rows.append({**row, "1x coarse": right[one].sum() / ev["n"][one].sum(),
                      "2x coarse": right[two].sum() / ev["n"][two].sum(),
                      "final loss": float(r.curve["loss"].iloc[-1]),
-                     "best dev step": int(best["step"]), "final lr": float(r.curve["lr"].iloc[-1])})
+                     "best dev step": int(best["step"]), "final lr": float(r.curve["lr"].iloc[-1]),
+                     "diverged": False})
     return pd.DataFrame(rows)
 
 
@@ -133,6 +156,10 @@ def findings(t: pd.DataFrame) -> str:
     def tasks(s):
         return " and ".join(learn[s]) if learn[s] else "neither task"
     parts = [f"As before, the LANTM learns {tasks('as before')}." if "as before" in learn else ""]
+    div = t[t["diverged"]] if "diverged" in t else t.iloc[:0]
+    if len(div):
+        parts.append(f"{len(div)} run{'s' * (len(div) > 1)} diverged (an infinite loss or gradient): "
+                     + ", ".join(f"{r.setting} on {r.task}, seed {r.seed}" for r in div.itertuples()) + ".")
     alone = [f"{s[2:]} learns {tasks(s)}" for s in learn if s.startswith("+ ")]
     if alone:
         parts.append("Switched on alone: " + "; ".join(alone) + ".")
@@ -144,10 +171,11 @@ def findings(t: pd.DataFrame) -> str:
 
 def curves_figure(runs: list[tuple[str, Run]]):
     """Dev coarse score against updates, one panel per task, one colour per setting, one line
-    per seed: where each setting starts to learn, if it does."""
+    per seed (none for a diverged run): where each setting starts to learn, if it does."""
     import matplotlib.pyplot as plt
     import seaborn as sns
-    frames = [r.curve.assign(setting=s, task=r.config.task, seed=r.config.seed) for s, r in runs]
+    frames = [r.curve.assign(setting=s, task=r.config.task, seed=r.config.seed) for s, r in runs
+              if not isinstance(r, Diverged)]
     df = pd.concat(frames, ignore_index=True)
     tasks = [t for t in TASKS if t in set(df["task"])]
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.2), sharey=True, squeeze=False)

@@ -33,8 +33,8 @@ from ..config import RunConfig, profile_config
 from ..experiments import SEEDS, grid
 from ..tasks.m10ae import ANALYSIS_STRUCTURE, M10AE, count_lpo, describe, evaluate, running_values
 from . import mirror
-from .claims import (Claim, check_models, claims_table, glue_figure, glue_values, pct, points,  # noqa: F401
-                     summary, verdict)
+from .claims import (NOT_TESTED, Claim, check_models, claims_table, glue_figure, glue_values, pct,  # noqa: F401
+                     points, summary, verdict)
 from .mirror import ABOVE_SHUFFLED, SUPPORTED, accuracy_frame, curve_frame  # noqa: F401
 
 MODELS = ("srnn", "lstm", "tann", "sann")    # Wang Fig. 5: SimpRNN, LSTM, TANN, SANN
@@ -49,7 +49,9 @@ TRAIN_EXAMPLES = 80_000                      # "80 and 20 thousand examples are 
 GRID = {"lr": (1e-3, 1e-4), "batch_size": (32, 64, 128, 256)}   # "chosen from [0.001, 0.0001]", "[32, ..., 256]"
 GRID_EXAMPLES = 12_800   # training examples per grid run (steps = GRID_EXAMPLES / batch): equal data, ~equal CPU
 GRID_DEV_N = 100         # dev examples per #LPO 0..14 for the grid (1,500), the choice is made on them
-CHOSEN = {"lr": 1e-3, "batch_size": 32}   # the grid's winner (the notebook checks that it still is)
+CHOSEN = {"lr": 1e-3, "batch_size": 32}   # not the grid's winner: the grid cannot tell its settings apart at our
+                                          # budget, so Adam's default rate and the smallest batch (the most updates);
+                                          # the notebook shows the winner and the gap
 CELLS = 5                # from {5, 10, 20}: the hypothesised algorithm never holds more than 2 items
 STEPS = 1_500            # parameter updates per main run: what our CPU budget allows (see budget())
 DEV_N = 20               # dev examples per #LPO 0..14 for the learning curves (300)
@@ -61,7 +63,9 @@ ALGO_N, ALGO_SEED = 200, 7       # the algorithm check: 200 random expressions p
 # --- thresholds of the verdicts ------------------------------------------------------------------
 TARGET = 0.90       # issue 7: SANN >= 90% at #LPO 15-20 (mean over 15-20, median over seeds)
 FAR = 0.10          # "SimpRNN performs extremely bad": >= 10 points below LSTM (mean over #LPO 0-20)
-RISING = 0.02       # Fig. 5b "converge slowly": train accuracy still gains >= 2 points over the last 25% of steps
+RISING = 0.02       # Fig. 5b "converge": a curve has flattened when it gains < 2 points over its last 25% of steps ...
+LEARNED = 0.50      # ... at a solution, >= 50% training accuracy (guessing scores 10%), not at the start of learning
+SLOW_EPOCHS = 1.0   # "slowly": it first comes within RISING of its final accuracy after more than one epoch
 NO_PUSH = 0.10      # Fig. 6b: at + and -, "the push probability goes to zero": P(PUSH) <= 0.1 ...
 MANY_POPS = 2.5     # ... "and the expectation of pop times rise up sharply to around 3": >= 2.5 (K = 3)
 EMPTY = 0.25        # Fig. 7: the stack is emptied at + -: the top cell's norm <= 25% of its mean at numerals
@@ -407,17 +411,45 @@ def late_gain(curves: pd.DataFrame, column: str = "train_acc") -> pd.Series:
     return s.loc[[m for m in MODELS if m in s.index]]
 
 
-def convergence_claim(curves: pd.DataFrame) -> Claim:
-    """Fig. 5b, "all the models converge slowly". Reproduced: every model's training accuracy
-    still gains >= RISING over the last quarter of its steps (it has not converged); partly:
-    some models do."""
+def convergence_claim(curves: pd.DataFrame, epochs: float) -> Claim:
+    """Fig. 5b, "all the models converge slowly, which indicates the complexity of the task".
+    ``curves``: :func:`curve_frame`; ``epochs``: the passes over its training set that a run
+    makes in all (:func:`budget`), so that step k of a run of n steps is k / n * epochs epochs.
+
+    Tests, on each model's training accuracy (median over seeds), that the curve *converges*:
+    it flattens (gains < RISING over its last quarter, :func:`late_gain`) at a solution
+    (>= LEARNED at the end), and *slowly*: it first comes within RISING of its final accuracy
+    after more than SLOW_EPOCHS epochs. Reproduced: every model converges slowly; partly: every
+    model converges, some slowly; not reproduced: every model converges, none slowly.
+    Not testable (at this budget) when any model has not converged by the end of its run: a
+    curve cut short, still rising or still near guessing, shows neither where nor how slowly it
+    converges, and the paper gives no number to compare a partial curve with."""
     gain = late_gain(curves)
-    rising = gain >= RISING
-    ours = "training-accuracy gain over the last 25% of steps (median over seeds): " + ", ".join(
-        f"{m.upper()} {100 * v:+.1f} points" for m, v in gain.items())
+    ends, settle = {}, {}
+    for (model, seed), g in curves.groupby(["model", "seed"], sort=False):
+        g = g.sort_values("step")
+        final = g["train_acc"].iloc[-1]
+        first = g.loc[g["train_acc"] >= final - RISING, "step"].iloc[0]
+        ends[(model, seed)], settle[(model, seed)] = final, first / g["step"].max() * epochs
+    end = pd.Series(ends).groupby(level=0).median().loc[gain.index]
+    settled = pd.Series(settle).groupby(level=0).median().loc[gain.index]
+    converged = (gain < RISING) & (end >= LEARNED)
+    slow = settled > SLOW_EPOCHS
+    ours = f"training accuracy after {epochs:.2f} epochs (median over seeds; gain over the last 25% of steps): " + \
+        ", ".join(f"{m.upper()} {pct(end[m], 0)} ({100 * gain[m]:+.1f} points)" for m in gain.index)
+    if converged.all():
+        ours += "; within " + points(RISING) + " of it from epoch " + ", ".join(
+            f"{m.upper()} {settled[m]:.2f}" for m in gain.index)
+        result = verdict(bool(slow.all()), bool(slow.any()))
+    else:
+        cut = [m.upper() for m in gain.index if not converged[m]]
+        ours = f"at this budget {', '.join(cut)} ha{'s' if len(cut) == 1 else 've'} not converged; " + ours
+        result = NOT_TESTED
     return Claim("converge", "All models converge slowly", "Fig. 5b",
-                 f"reproduced: every model still gains >= {points(RISING)} over the last quarter of training; "
-                 "partly: some do", ours, verdict(bool(rising.all()), bool(rising.any())))
+                 f"converged: gains < {points(RISING)} over the last quarter of training at >= {pct(LEARNED, 0)} "
+                 f"training accuracy; slowly: within {points(RISING)} of the end only after {SLOW_EPOCHS:g} epoch. "
+                 "Reproduced: every model converges slowly; partly: every model converges, some slowly; "
+                 "not testable: a model has not converged by the end of its run", ours, result)
 
 
 def best_seed(runs: list[Run], model: str = "sann") -> Run:

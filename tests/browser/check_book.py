@@ -12,14 +12,21 @@ Serves the HTML folder on 127.0.0.1 (a free port, loopback only) and, for each p
   file after the sha256 of its bytes, so each promise is matched to one <img> exactly; a
   ``{glue:figure}`` must also carry a non-empty caption (STYLE: every figure says what to look at);
 - the server answered no request from the page with an error (a missing script, style or image);
+- every formula is rendered: MathJax (served from the book's own ``_static/mathjax``) has
+  typeset each ``.math`` element, and no TeX is left in the text a reader sees (``\\(``, ``\\[``,
+  ``$$``, ``\\frac``, ``$x_t$``, ...; code blocks and folded text aside);
+- the browser console shows no error from the page, except those in :data:`TOOLCHAIN_ERRORS`
+  (each with the reason it is not the book's defect);
+- the page is no wider than the window, at 1280 px (a laptop) and 390 px (a phone): a wide
+  table or figure must scroll inside its own box;
 - the search page answers: ``search.html?q=memory`` lists at least one hit.
 
-A full-page screenshot of every page goes to ``--screenshots`` (default: next to the HTML folder,
-``_build/screenshots``). Exit status: 0 all passed, 1 a check failed, 2 a setup problem.
-Chromium and chromedriver come from the Debian packages ``chromium`` and ``chromium-driver``;
-selenium drives them. Chromium cannot reach anything but 127.0.0.1 (``--host-resolver-rules``), so
-resources the book takes from a CDN (MathJax) fail to load here. Browser console errors are
-printed as notes, not failures (the theme logs some on every page).
+A full-page screenshot of every page at both widths goes to ``--screenshots`` (default: next to the
+HTML folder, ``_build/screenshots``; ``book__mirror.png`` and ``book__mirror@390.png``). Exit
+status: 0 all passed, 1 a check failed, 2 a setup problem. Chromium and chromedriver come from the
+Debian packages ``chromium`` and ``chromium-driver``; selenium drives them. Chromium cannot reach
+anything but 127.0.0.1 (``--host-resolver-rules``): a page that needs the network, say MathJax
+from a CDN, fails here as it would for a reader offline.
 """
 from __future__ import annotations
 
@@ -54,6 +61,18 @@ REMOVED_TAGS = {"remove-output", "remove_output", "remove-cell", "remove_cell"}
 GLUE_DIRECTIVE = re.compile(r"^\s*(?:`{3,}|:{3,})\{glue(?::(figure|any))?:?\}\s+(\S+)", re.M)
 GLUE_ROLE = re.compile(r"\{glue(?::any)?\}`([^`]+)`")
 MAX_SHOT_HEIGHT = 30000  # px; a taller page is cut (Chromium's capture limit is about 2^15)
+WIDTHS = (1280, 390)     # px: a laptop's window and a phone's (390 x 844, an iPhone 12-15)
+# Unrendered TeX in the text a reader sees: MathJax's delimiters, a TeX command, a $...$ span with
+# TeX in it. Prose never needs a backslash followed by letters.
+TEX_LEFT = re.compile(r"\\[()\[\]]|\$\$|\\[A-Za-z]{2,}|\$[^$\s][^$]{0,80}?[\\^_{}][^$]{0,80}?\$")
+# Console errors that the toolchain itself produces on a correct page, each with why it is not the
+# book's defect (a note, not a failure). Everything else the console reports fails the page.
+TOOLCHAIN_ERRORS = {
+    "Identifier 'THEBE_JS_URL' has already been declared":
+        "sphinx-thebe 0.3.1, which jupyter-book 1.0.4 always loads, writes its settings script into "
+        "every page twice; the second copy's `const` fails, the first has set the same values, and "
+        "the book offers no live-code (Thebe) button that would use them",
+}
 
 
 class QuietServer(http.server.ThreadingHTTPServer):
@@ -141,6 +160,36 @@ def page_problems(title: str, images: list[dict], figures: list[Figure]) -> list
     return problems
 
 
+def tex_left(text: str, limit: int = 3) -> list[str]:
+    """Where visible ``text`` still holds TeX: up to ``limit`` snippets, each with some context."""
+    out = []
+    for m in TEX_LEFT.finditer(text):
+        snippet = " ".join(text[max(0, m.start() - 30):m.end() + 30].split())
+        out.append(f"unrendered TeX {m.group()!r} in '...{snippet}...'")
+    return out[:limit] + ([f"... and {len(out) - limit} more TeX leftovers"] if len(out) > limit else [])
+
+
+def console_problems(messages: list[str], allowed: dict[str, str] = TOOLCHAIN_ERRORS) -> tuple[list[str], list[str]]:
+    """Split console errors into (problems, notes): a message containing a key of ``allowed``
+    is the toolchain's, a note with its reason; every other one is a problem of the page."""
+    problems, notes = [], []
+    for msg in messages:
+        key = next((k for k in allowed if k in msg), None)
+        if key is None:
+            problems.append(f"console error: {msg}")
+        else:
+            notes.append(f"console (toolchain: {allowed[key]}): {msg}")
+    return problems, notes
+
+
+def width_problem(width: int, page_width: int, view_width: int, culprit: str | None) -> list[str]:
+    """The page must fit its window: no horizontal scrolling of the whole page."""
+    if page_width <= view_width:
+        return []
+    return [f"at {width} px the page is {page_width} px wide (window {view_width} px)"
+            + (f"; widest content: {culprit}" if culprit else "")]
+
+
 # ---------------------------------------------------------------- server and browser
 
 @contextmanager
@@ -213,29 +262,107 @@ def wait_for(driver, condition, timeout: float, what: str):
         raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}") from None
 
 
-def screenshot(driver, path: Path) -> None:
-    """Full-page PNG (cut at MAX_SHOT_HEIGHT px): grow the viewport to the page's height, capture, restore."""
-    width, _ = driver.execute_script("return [window.innerWidth, window.innerHeight]")
-    height = driver.execute_script("return document.documentElement.scrollHeight")
+# MathJax 3 resolves MathJax.startup.promise once it has typeset the page; Sphinx marks every
+# formula with class "math", and MathJax puts an <mjx-container> into each one it renders.
+MATH_JS = """
+const [timeout, done] = [arguments[0], arguments[arguments.length - 1]];
+const total = document.querySelectorAll('.math').length;
+const count = () => document.querySelectorAll('.math mjx-container').length;
+if (!total) { done({total, rendered: 0, error: null}); return; }
+const deadline = Date.now() + 800 * timeout;  // before selenium's own script timeout
+(function poll() {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    MathJax.startup.promise.then(() => done({total, rendered: count(), error: null}),
+                                 e => done({total, rendered: count(), error: String(e)}));
+  } else if (Date.now() > deadline) {
+    done({total, rendered: count(), error: 'MathJax did not load'});
+  } else { setTimeout(poll, 100); }
+})();"""
+
+# The text a reader sees: every text node that is laid out (not in a closed <details>, a hidden
+# tab or display:none), outside code, scripts and rendered formulas.
+VISIBLE_TEXT_JS = """
+const skip = 'pre, code, script, style, textarea, mjx-container, .highlight';
+const out = [], walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+  const el = n.parentElement;
+  if (n.nodeValue.trim() && el && !el.closest(skip) && el.getClientRects().length) out.push(n.nodeValue);
+}
+return out.join('\\n');"""
+
+# [page width, window width, what sticks out or null]: of the elements that no scroll box clips and
+# that reach past the window, the deepest one wider than the window (else the one reaching
+# furthest), named by tag, classes and the start of its text.
+WIDTH_JS = """
+// The window's width, less a scroll bar; a phone's layout viewport may grow to fit a page that is
+// too wide, so the width we asked for counts too.
+const view = Math.min(document.documentElement.clientWidth, arguments[0]);
+const page = document.documentElement.scrollWidth;
+if (page <= view) return [page, view, null];
+const clipped = el => { for (let a = el.parentElement; a && a !== document.body; a = a.parentElement)
+  if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(a).overflowX)) return true; return false; };
+const out = Array.from(document.body.querySelectorAll('*')).filter(
+  el => el.getBoundingClientRect().right > view + 1 && !clipped(el));
+const depth = el => { let d = 0; for (let a = el; a; a = a.parentElement) d++; return d; };
+const wide = out.filter(el => el.getBoundingClientRect().width > view).sort((a, b) => depth(b) - depth(a));
+const el = wide[0] || out.sort((a, b) => b.getBoundingClientRect().right - a.getBoundingClientRect().right)[0];
+return [page, view, el ? el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+        Array.from(el.classList).map(c => '.' + c).join('') +
+        ' "' + el.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40) + '"' : null];"""
+
+
+def set_width(driver, width: int, height: int = 900) -> None:
+    """Lay the page out in a window ``width`` px wide (a phone's when < 600 px: touch, mobile viewport)."""
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": width, "height": min(height, MAX_SHOT_HEIGHT), "deviceScaleFactor": 1, "mobile": False})
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+
+
+# The theme slides its sidebars in and out when the width crosses a breakpoint: without transitions
+# the layout is final as soon as the width changes, so the measure and the screenshot see it settled.
+NO_TRANSITIONS_JS = """document.head.insertAdjacentHTML('beforeend',
+  '<style>*, *::before, *::after {transition: none !important; animation: none !important}</style>');"""
+
+
+def check_width(driver, width: int, shot: Path) -> list[str]:
+    """Lay the page out ``width`` px wide, take a full-page screenshot and return what is too wide."""
     try:
-        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
+        driver.execute_script(NO_TRANSITIONS_JS)
+        set_width(driver, width)
+        page, view, culprit = driver.execute_script(WIDTH_JS, width)
+        screenshot(driver, width, shot)
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    return width_problem(width, page, view, culprit)
+
+
+def screenshot(driver, width: int, path: Path) -> None:
+    """Full-page PNG at ``width`` px (cut at MAX_SHOT_HEIGHT px): grow the window to the page's height, capture."""
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    set_width(driver, width, min(height, MAX_SHOT_HEIGHT))
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(base64.b64decode(shot["data"]))
 
 
-def console_notes(driver, base: str) -> list[str]:
+def math_problems(driver, timeout: float) -> tuple[list[str], int]:
+    """Wait for MathJax to typeset the page; (problems, formulas on the page)."""
+    math = driver.execute_async_script(MATH_JS, timeout)
+    problems = [f"MathJax: {math['error']}"] if math["error"] else []
+    if math["rendered"] < math["total"]:
+        problems.append(f"{math['total'] - math['rendered']} of {math['total']} formulas not rendered by MathJax")
+    return problems + tex_left(driver.execute_script(VISIBLE_TEXT_JS)), math["total"]
+
+
+def console_messages(driver, base: str) -> list[str]:
     """The browser console's errors since the last call, without our origin and the page's own
-    URL (so one message reads the same on every page). Missing favicons are left out."""
-    notes = []
+    URL (so one message reads the same on every page). Missing favicons are left out (the
+    book has none; the server's log leaves them out too)."""
+    messages = []
     for entry in driver.get_log("browser"):
         msg = entry.get("message", "").replace(base, "")
         if "/favicon.ico" not in msg:
-            notes.append(re.sub(r"^/\S* (\d+:\d+ )?", "", msg)[:300])
-    return notes
+            messages.append(re.sub(r"^/\S* (\d+:\d+ )?", "", msg)[:300])
+    return messages
 
 
 def describe(e: Exception) -> str:
@@ -272,9 +399,16 @@ def check_page(driver, base: str, html_dir: Path, page: str, shots: Path, timeou
                  "every image to finish loading")
         images = [dict(im, src=im["src"].replace(base, "")) for im in driver.execute_script(IMAGES_JS)]
         res.problems += page_problems(driver.title, images, figures)
-        res.notes += [f"console: {n}" for n in console_notes(driver, base)]
-        screenshot(driver, shots / (page.replace("/", "__").removesuffix(".html") + ".png"))
-        res.summary = f"{len(images)} images" + (f", {len(figures)} promised figures" if nb else ", no notebook")
+        math, formulas = math_problems(driver, timeout)
+        res.problems += math
+        name = page.replace("/", "__").removesuffix(".html")
+        for width in WIDTHS:       # book__mirror.png, book__mirror@390.png
+            suffix = "" if width == WIDTHS[0] else f"@{width}"
+            res.problems += check_width(driver, width, shots / f"{name}{suffix}.png")
+        problems, notes = console_problems(console_messages(driver, base))
+        res.problems += problems
+        res.notes += notes
+        res.summary = f"{len(images)} images, {formulas} formulas" + (f", {len(figures)} figures" if nb else "")
     except Exception as e:  # a timeout or a browser error fails this page, not the run
         res.problems.append(describe(e))
     res.seconds = time.time() - t0
@@ -296,7 +430,9 @@ def check_search(driver, base: str, shots: Path, query: str, timeout: float) -> 
         if not hits:
             res.problems.append(f"search for {query!r} found nothing: {summary}")
         res.summary = f"{len(hits)} hits"
-        screenshot(driver, shots / "search.png")
+        problems, notes = console_problems(console_messages(driver, base))
+        res.problems += problems + check_width(driver, WIDTHS[0], shots / "search.png")
+        res.notes += notes
     except Exception as e:
         res.problems.append(describe(e))
     res.seconds = time.time() - t0
