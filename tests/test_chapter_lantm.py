@@ -55,7 +55,7 @@ def test_paper_scale_is_the_paper_profile_read_as_the_ablation_chose():
     c = L.config(PAPER, "double", "lantm-softmax", 2)
     assert c == profile_config("double", "lantm-softmax", "paper", 2, steps=L.PAPER_STEPS,
                                **A.SETTINGS[L.READING])
-    assert c == A.config("double", L.READING, 2, model="lantm-softmax")    # the ablation's runs are Table 3's
+    assert c == A.config("double", L.READING, 2, model="lantm-softmax", steps=L.PAPER_STEPS)
     lstm = L.config(L.settings("paper", "paper", train_lstm=True), "copy", "lstm", 0)
     assert lstm.lr == 2e-4 and lstm.steps == 20_000 and "write_gate_bias" not in lstm.sizes
     paper = L.configs(PAPER)
@@ -164,14 +164,26 @@ def test_invnorm_softmax_and_weighting_verdicts():
     assert L.softmax_claim(scores_for(three)).verdict == "partly"
 
     both = scores_for({**good, **pattern})        # 2x: InvNorm 95% everywhere, SoftMax mean 40%
-    claim = L.weighting_claim(both)
-    assert claim.verdict == "reproduced" and "InvNorm 95.0%, SoftMax 40.0%" in claim.ours
+    assert L.weighting_claim(both).verdict == L.NOT_TESTED          # one seed: no spread to judge by
+    two = pd.concat([both, both.assign(seed=1)])
+    claim = L.weighting_claim(two)
+    assert claim.verdict == "reproduced" and "by the median over seeds: InvNorm 95.0%, SoftMax 40.0%" in claim.ours
+
     assert L.lstm_claim(both).verdict == L.NOT_TESTED
     lstm = scores_for({(t, "lstm"): (0.98, 0.05) for t in L.TASKS})
     assert L.lstm_claim(lstm).verdict == "reproduced"
     assert L.tasks_at(scores_for(some), "lantm-invnorm", "2x", 0.9) == "copy, reverse, bigramflip and double"
     assert L.tasks_at(scores_for(three), "lantm-softmax", "1x", 0.99) == "reverse and double"
     assert L.tasks_at(scores_for(good), "lantm-softmax", "1x", 0.99) == "no task"
+
+
+def test_weighting_needs_the_gap_by_the_median_and_by_the_mean_over_seeds():
+    def two_seeds(inv, soft):   # per seed, 2x coarse of InvNorm and SoftMax on copy
+        return pd.concat([scores_for({("copy", "lantm-invnorm"): (1.0, i), ("copy", "lantm-softmax"): (1.0, s)})
+                          .assign(seed=k) for k, (i, s) in enumerate(zip(inv, soft))])
+    assert L.weighting_claim(two_seeds((0.5, 0.5, 0.5), (0.0, 0.0, 1.0))).verdict == "partly"   # median 50 vs 0, mean 50 vs 33
+    assert L.weighting_claim(two_seeds((0.6, 0.6, 0.6), (0.0, 0.0, 1.0))).verdict == "reproduced"  # mean 60 vs 33
+    assert L.weighting_claim(two_seeds((0.3, 0.3, 0.3), (0.0, 0.0, 0.9))).verdict == "not reproduced"  # mean 30 vs 30
 
 
 # --- Table 4 and extrapolation --------------------------------------------------------------------

@@ -56,8 +56,14 @@ FITS_LR = 3e-4            # RMSProp (momentum 0.95) at Table 2's 0.02 stays at c
 FITS_SEEDS = {"lantm-invnorm": (0, 1, 2), "lantm-softmax": (0, 1, 2), "lstm": (0,)}   # the LSTM: one seed, as the paper
 
 # --- the paper's scale ---------------------------------------------------------------------------
-READING = "+ optimizer"            # the ablation's setting (lantm_ablation.SETTINGS) behind the paper scale
-PAPER_STEPS = ablation.STEPS       # updates per LANTM run (the ablation's, so its runs are Table 3's too)
+# The reading behind the paper scale (a lantm_ablation.SETTINGS name): the author's code in all
+# four switches. The ablation's 5,000 updates rank "+ optimizer" first, but its curves show why
+# that budget cannot rank the schedule: the halving cuts the learning rate 4-12 times within it
+# and freezes every run that has not learned yet, while addition without halving starts to learn
+# at the end. So we train as the author's configs do (xopts/*/lantm_*.json: 1,000 iterations of
+# 10 batches) with a constant learning rate.
+READING = "all four"
+PAPER_STEPS = 10_000               # updates per LANTM run (1,000 epochs of 10 batches)
 PAPER_SEEDS = {"lantm-invnorm": (0, 1, 2), "lantm-softmax": (0, 1, 2)}
 LSTM_SEEDS = (0,)                  # the 4 x 256 LSTM at Table 1's sizes: trained only with train_lstm=True
 QUICK_M = {"copy": 4, "reverse": 4, "bigramflip": 4, "double": 4, "addition": 2}
@@ -614,15 +620,27 @@ def softmax_claim(scores: pd.DataFrame) -> Claim:
 
 
 def weighting_claim(scores: pd.DataFrame) -> Claim:
-    """§5: "InvNorm was clearly better than SoftMax as a weight scheme". Reproduced: InvNorm's
-    2x coarse, averaged over the tasks both have, is >= CLEARLY above SoftMax's; partly: above."""
-    inv, soft = _coarse(scores, "lantm-invnorm"), _coarse(scores, "lantm-softmax")
-    both = [t for t in inv.index if t in soft.index]
-    a, b = inv.loc[both, "2x"].mean(), soft.loc[both, "2x"].mean()
-    return Claim("weighting", "InvNorm is clearly better than SoftMax", "Table 3, §5",
-                 f"mean 2x coarse >= {points(CLEARLY)} higher; partly: higher",
-                 f"mean 2x coarse over {len(both)} tasks: InvNorm {pct(a)}, SoftMax {pct(b)}",
-                 verdict(a - b >= CLEARLY, a > b))
+    """§5: "InvNorm was clearly better than SoftMax as a weight scheme". Tests InvNorm's 2x
+    coarse score, averaged over the tasks both models have, against SoftMax's, with each task's
+    score summarised over seeds two ways (median and mean), so that one lucky or unlucky seed
+    cannot decide it. Reproduced: >= CLEARLY higher by both; partly: higher by both; not
+    testable with fewer than two seeds of either model (no spread to judge "clearly" by)."""
+    claim, where = "InvNorm is clearly better than SoftMax", "Table 3, §5"
+    criterion = (f"mean over tasks of 2x coarse >= {points(CLEARLY)} higher, with seeds summarised by the median "
+                 "and by the mean; partly: higher by both; not testable with < 2 seeds of either")
+    seeds = scores.groupby("model")["seed"].nunique()
+    if min(seeds.get("lantm-invnorm", 0), seeds.get("lantm-softmax", 0)) < 2:
+        return Claim("weighting", claim, where, criterion,
+                     f"seeds: InvNorm {seeds.get('lantm-invnorm', 0)}, SoftMax {seeds.get('lantm-softmax', 0)}",
+                     NOT_TESTED)
+    p = per_seed(scores)
+    p = p[p["column"] == "2x"]
+    by = {how: p.groupby(["model", "task"])["coarse"].agg(how).unstack("model") for how in ("median", "mean")}
+    both = [t for t in TASKS if t in by["median"].index and by["median"].loc[t].notna().all()]
+    gaps = {how: (t.loc[both, "lantm-invnorm"].mean(), t.loc[both, "lantm-softmax"].mean()) for how, t in by.items()}
+    ours = "; ".join(f"by the {how} over seeds: InvNorm {pct(a)}, SoftMax {pct(b)}" for how, (a, b) in gaps.items())
+    return Claim("weighting", claim, where, criterion, f"mean 2x coarse over {len(both)} tasks, {ours}",
+                 verdict(all(a - b >= CLEARLY for a, b in gaps.values()), all(a > b for a, b in gaps.values())))
 
 
 def lstm_claim(scores: pd.DataFrame, cost: pd.DataFrame | None = None) -> Claim:

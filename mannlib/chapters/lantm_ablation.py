@@ -25,6 +25,7 @@ which task it serves), so that difference is not ablated.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -100,13 +101,14 @@ def load_runs(profile: str = "paper", train_missing: bool = True, seeds=SEEDS) -
 def table(runs: list[tuple[str, Run | Diverged]]) -> pd.DataFrame:
     """One row per (setting, task, seed): test coarse at 1x and 2x of the kept (best dev)
     weights (sizes <= m and m < size <= 2m; 0 for a diverged run), final training loss, the step
-    of the best dev point, the final learning rate, and whether the run diverged."""
+    of the best dev point, the final learning rate, how often the schedule halved it, and
+    whether the run diverged."""
     rows = []
     for setting, r in runs:
         row = {"setting": setting, "task": r.config.task, "seed": r.config.seed}
         if isinstance(r, Diverged):
             rows.append({**row, "1x coarse": 0.0, "2x coarse": 0.0, "final loss": float("nan"),
-                         "best dev step": 0, "final lr": float("nan"), "diverged": True})
+                         "best dev step": 0, "final lr": float("nan"), "halvings": 0, "diverged": True})
             continue
         m = r.task.train_range[1]
         ev = r.eval.reset_index()
@@ -117,7 +119,7 @@ def table(runs: list[tuple[str, Run | Diverged]]) -> pd.DataFrame:
                      "2x coarse": right[two].sum() / ev["n"][two].sum(),
                      "final loss": float(r.curve["loss"].iloc[-1]),
                      "best dev step": int(best["step"]), "final lr": float(r.curve["lr"].iloc[-1]),
-                     "diverged": False})
+                     "halvings": int(round(math.log2(r.config.lr / r.curve["lr"].iloc[-1]))), "diverged": False})
     return pd.DataFrame(rows)
 
 
