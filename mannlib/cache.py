@@ -15,7 +15,9 @@ scratch directory anyway, see mannlib.notebook). A run directory holds::
     manifest.json   sha256 and size of each file above, wall time, versions: written LAST
     checkpoint.pt   only while training: resumable state, removed once the run is complete
 
-A run is complete iff manifest.json exists and every checksum matches. Every file is written
+Nothing is written for a config that cannot train (:func:`mannlib.config.check_trainable`: an
+impossible size, task argument or difficulty), nor for an unusable device. A run is complete
+iff manifest.json exists and every checksum matches. Every file is written
 atomically (temporary file in the same directory, fsync, os.replace), so a run killed at any
 point (kill -9) leaves either its last checkpoint or a complete entry; ``train_or_load``
 resumes the former. A damaged entry raises :class:`RunDamaged` naming the path, never used.
@@ -38,7 +40,7 @@ import pandas as pd
 import torch
 
 from . import train as trainer
-from .config import RunConfig
+from .config import RunConfig, check_trainable
 from .paths import DATA, runs_dir
 
 MANIFEST = "manifest.json"
@@ -242,38 +244,46 @@ def train_or_load(config: RunConfig, progress: str = "auto", threads: int | None
     path = run_path(config)
     if (path / MANIFEST).exists():
         run = _load(path)
-        (path / trainer.CHECKPOINT).unlink(missing_ok=True)  # left if killed just after the manifest
+        for leftover in (trainer.CHECKPOINT, ".lock"):  # left if killed just after the manifest
+            (path / leftover).unlink(missing_ok=True)
         return run
+    check_trainable(config)     # a config training would fail on leaves nothing behind: no directory, no lock
+    trainer.resolve_device(device)
     path.mkdir(parents=True, exist_ok=True)
     with _locked(path):
-        if (path / MANIFEST).exists():  # finished by another process meanwhile
-            return _load(path)
-        for stale in path.glob(".*.tmp"):  # left by a killed writer
-            stale.unlink()
-        if (path / "config.json").exists():
-            _read_config(path)
-        else:
-            atomic_write(path / "config.json", _json_bytes(config.to_dict()))
-        result = trainer.train(config, progress=progress, workdir=path, threads=threads, desc=path.name,
-                               device=device)
-        files = ["config.json", "curve.csv", "eval.json"]
-        if config.save_weights:
-            atomic_save(path / "weights.pt", result.model.state_dict())
-            files.append("weights.pt")
-        atomic_write(path / "curve.csv", result.curve.to_csv(index=False).encode())
-        by_difficulty = {str(d): row for d, row in result.eval.to_dict(orient="index").items()}
-        atomic_write(path / "eval.json", _json_bytes(dict(
-            eval_n=config.eval_n, eval_seed=config.eval_seed, by_difficulty=by_difficulty,
-            summary=dict(result.summary, wall_s=round(result.wall_s, 1)))))
-        atomic_write(path / MANIFEST, _json_bytes(dict(
-            files={n: {"sha256": _sha256(path / n), "bytes": (path / n).stat().st_size} for n in files},
-            wall_s=round(result.wall_s, 1), threads=torch.get_num_threads(),
-            device=str(trainer.resolve_device(device)),
-            created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            versions={"torch": torch.__version__, "python": platform.python_version()})))
-        (path / trainer.CHECKPOINT).unlink(missing_ok=True)
+        if not (path / MANIFEST).exists():  # else finished by another process meanwhile
+            _train_into(path, config, progress, threads, device)
     (path / ".lock").unlink(missing_ok=True)
     return _load(path)
+
+
+def _train_into(path: Path, config: RunConfig, progress: str, threads: int | None, device: str | None):
+    """Train (or resume) ``config`` in ``path`` and write its entry, the manifest last; the caller
+    holds the run's lock."""
+    for stale in path.glob(".*.tmp"):  # left by a killed writer
+        stale.unlink()
+    if (path / "config.json").exists():
+        _read_config(path)
+    else:
+        atomic_write(path / "config.json", _json_bytes(config.to_dict()))
+    result = trainer.train(config, progress=progress, workdir=path, threads=threads, desc=path.name,
+                           device=device)
+    files = ["config.json", "curve.csv", "eval.json"]
+    if config.save_weights:
+        atomic_save(path / "weights.pt", result.model.state_dict())
+        files.append("weights.pt")
+    atomic_write(path / "curve.csv", result.curve.to_csv(index=False).encode())
+    by_difficulty = {str(d): row for d, row in result.eval.to_dict(orient="index").items()}
+    atomic_write(path / "eval.json", _json_bytes(dict(
+        eval_n=config.eval_n, eval_seed=config.eval_seed, by_difficulty=by_difficulty,
+        summary=dict(result.summary, wall_s=round(result.wall_s, 1)))))
+    atomic_write(path / MANIFEST, _json_bytes(dict(
+        files={n: {"sha256": _sha256(path / n), "bytes": (path / n).stat().st_size} for n in files},
+        wall_s=round(result.wall_s, 1), threads=torch.get_num_threads(),
+        device=str(trainer.resolve_device(device)),
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        versions={"torch": torch.__version__, "python": platform.python_version()})))
+    (path / trainer.CHECKPOINT).unlink(missing_ok=True)
 
 
 def list_runs() -> list[dict]:

@@ -9,6 +9,9 @@
     value = accuracy (Wang's tasks) or ``{"coarse", "fine"}`` (Yang's tasks).
 ``python -m mannlib reproduce CHAPTER [--jobs 2] [--force]``
     trains every paper-profile run of a chapter, ``--jobs`` runs at a time, one thread each.
+``python -m mannlib reference [CHAPTER ...] [--write]``
+    recomputes the quick-profile reference results and compares them with tests/reference
+    (or rewrites them): see :mod:`mannlib.reference`.
 """
 from __future__ import annotations
 
@@ -54,6 +57,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--force", action="store_true", help="retrain runs that are already complete")
     p.add_argument("--device", default=None, help="cpu (default, or $MANNLIB_DEVICE), cuda or cuda:N")
     p.set_defaults(func=reproduce_command)
+
+    from .reference import add_parser as add_reference_parser
+    add_reference_parser(subparsers)
 
 
 def train_command(args) -> int:

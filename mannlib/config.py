@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import numbers
 from dataclasses import dataclass, field
 
 PROFILES = ("paper", "quick")
@@ -61,6 +62,9 @@ class RunConfig:
         for name in ("dev_difficulties", "eval_difficulties"):  # JSON lists -> tuples
             value = getattr(self, name)
             if isinstance(value, (list, tuple)):
+                if not value or not all(_is_int(d) for d in value):
+                    raise ConfigError(f"{name} must be null or a non-empty list of integer difficulties, "
+                                      f"got {list(value)!r}")
                 object.__setattr__(self, name, tuple(int(d) for d in value))
         _check(self.profile, PROFILES, "profile")
         _check(self.optimizer, OPTIMIZERS, "optimizer")
@@ -77,6 +81,15 @@ class RunConfig:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)!r}")
         if self.lr <= 0 or not 0 <= self.momentum < 1:
             raise ConfigError(f"need lr > 0 and 0 <= momentum < 1, got lr={self.lr}, momentum={self.momentum}")
+        for name in ("seed", "eval_seed"):  # numpy Generators take no negative seeds
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if self.clip is not None and not self.clip > 0:
+            raise ConfigError(f"clip must be null (no clipping) or > 0, got {self.clip!r}")
+        for group in ("sizes", "task_args"):
+            for key in getattr(self, group):
+                if not isinstance(key, str) or not key:
+                    raise ConfigError(f"{group} keys must be names, got {key!r}")
         if self.train_examples is not None and self.train_examples < self.batch_size:
             raise ConfigError(f"train_examples ({self.train_examples}) must be None or >= batch_size")
 
@@ -113,6 +126,43 @@ class RunConfig:
 _TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "dict": dict,
           "int | None": (int, type(None)), "float | None": (int, float, type(None)),
           "tuple | None": (tuple, type(None))}
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def check_trainable(config: RunConfig) -> None:
+    """Refuse, before anything is written, a config that training would fail on: the run cache
+    calls this before it creates a run directory or takes its lock. Checks the task and its
+    arguments (integers, accepted by the task), that the task has training difficulties, every
+    dev and test difficulty, and the model with every size (built once, off the global random
+    state; the models' configs check each size's type and range, e.g. positive integers).
+    Raises a ValueError subclass (ConfigError, TaskError, ModelError) whose one-line message
+    names what is allowed."""
+    import inspect
+
+    import torch
+
+    from .models import ModelIO, build_model
+    from .tasks import TASKS, get_task
+    get_task(config.task)                                          # an unknown task names the known ones
+    params = [p for p in inspect.signature(TASKS[config.task]).parameters if p not in ("self", "args", "kwargs")]
+    for key, value in config.task_args.items():
+        if key not in params:
+            raise ConfigError(f"task {config.task!r} has no argument {key!r}; allowed: "
+                              f"{', '.join(f'task_args.{p}' for p in params) or 'none'}")
+        if value is not None and not _is_int(value):
+            raise ConfigError(f"task_args.{key} must be an integer (or null), got {value!r}")
+    task = get_task(config.task, **config.task_args)
+    if not task.difficulties("train"):
+        raise ConfigError(f"task {config.task!r} with {config.task_args} has no training difficulty "
+                          f"in {task.train_range}")
+    for name in ("dev_difficulties", "eval_difficulties"):
+        for d in getattr(config, name) or ():
+            task.check_difficulty(d)
+    with torch.random.fork_rng(devices=[]):
+        build_model(config.model, ModelIO(task.input_size, task.output_size, task.input_tokens), **config.sizes)
 
 
 def fields() -> list[str]:

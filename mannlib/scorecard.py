@@ -293,16 +293,16 @@ def signature_claims(profile: str = "paper") -> list[tuple[Claim, str]]:
     sig = {k: r[v]["signatures"]["layer1"] for k, v in names.items()}
     ppl = {k: r[v]["perplexity"]["news"] for k, v in names.items()}
     d_ab, d_bc = (S.signature_distance(sig[x], sig[y], MIN_COUNT) for x, y in (("a", "b"), ("b", "c")))
-    gap_a, gap_c = ppl["a"] - ppl["b"], ppl["b"] - ppl["c"]
-    ratio = gap_a / gap_c if gap_c > 0 else np.inf
-    closer = bool(ratio >= CLOSER)
+    ratio = S.perplexity_gap_ratio(ppl["a"], ppl["b"], ppl["c"])   # NaN unless the retrained model is worse
+    closer = bool(ratio >= CLOSER)                 # than the news model: a zero gap (infinite ratio) is never closer
+    shown = f"{ratio:.1f}" if np.isfinite(ratio) else "undefined (the retrained model is not worse than the news model)"
     claims.append(Claim("adaptation", "A model retrained on 5% of the new domain resembles that domain's model",
                         "Fig. 4",
                         f"reproduced: the retrained signature is closer to the news model's than to the Shakespeare "
                         f"model's, and its perplexity gap to the Shakespeare model is >= {CLOSER:g}x that to the news "
                         "model; partly: one of the two",
                         f"news perplexity {ppl['a']:.3f} (Shakespeare), {ppl['b']:.3f} (retrained), {ppl['c']:.3f} "
-                        f"(news): gap ratio {ratio:.1f}; signature distance retrained-news {d_bc:.3f}, "
+                        f"(news): gap ratio {shown}; signature distance retrained-news {d_bc:.3f}, "
                         f"retrained-Shakespeare {d_ab:.3f}",
                         verdict(d_bc < d_ab and closer, d_bc < d_ab or closer)))
     one = "one model per setting (no seeds)"

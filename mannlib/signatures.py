@@ -314,6 +314,17 @@ def signature_distance(a: Signature, b: Signature, min_count: int = 20) -> float
     return float(np.sqrt(np.mean((a.accuracy[ok] - b.accuracy[ok]) ** 2)))
 
 
+def perplexity_gap_ratio(ppl_old: float, ppl_retrained: float, ppl_new: float) -> float:
+    """Fig. 4's perplexity ratio on the new domain: how much of the way from the old-domain
+    model (``ppl_old``) to the new-domain one (``ppl_new``) the retrained model has come, as
+    (ppl_old - ppl_retrained) / (ppl_retrained - ppl_new); the paper's 6.791, 4.110 and 3.443
+    give 4.0. NaN (no ratio, never "closer" by any threshold) unless the retrained model is
+    strictly worse than the new-domain model: a zero or negative gap there would give an
+    infinite or meaningless ratio (e.g. three equally bad models)."""
+    gap_old, gap_new = ppl_old - ppl_retrained, ppl_retrained - ppl_new
+    return gap_old / gap_new if gap_new > 0 else math.nan
+
+
 # --- the chapter's runs ----------------------------------------------------------------------------
 @dataclass
 class Profile:

@@ -239,6 +239,8 @@ class _Loop:
         self.config = c = config
         self.device = device
         self.task, self.model = build(c)
+        for d in c.eval_difficulties or ():   # checked now, not after the whole run
+            self.task.check_difficulty(d)
         self.model.to(device)
         self.opt = make_optimizer(c, self.model.parameters())
         self.data = TrainingData(self.task, c)
