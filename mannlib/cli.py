@@ -7,8 +7,9 @@
 ``python -m mannlib eval RUN_ID --n N --seed S [--difficulty D ...] [--json]``
     scores a run on fresh data: ``{"run", "task", "model", "by_difficulty": {"D": value}}``,
     value = accuracy (Wang's tasks) or ``{"coarse", "fine"}`` (Yang's tasks).
-``python -m mannlib reproduce CHAPTER [--jobs 2] [--force]``
-    trains every paper-profile run of a chapter, ``--jobs`` runs at a time, one thread each.
+``python -m mannlib reproduce CHAPTER [--jobs 2] [--force] [--dry-run]``
+    trains every paper-profile run of a chapter, ``--jobs`` runs at a time, one thread each;
+    ``--dry-run`` trains nothing and prints which runs are cached and the CPU-hours of the rest.
 ``python -m mannlib reference [CHAPTER ...] [--write]``
     recomputes the quick-profile reference results and compares them with tests/reference
     (or rewrites them): see :mod:`mannlib.reference`.
@@ -55,6 +56,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("chapter")
     p.add_argument("--jobs", type=int, default=2, help="runs at a time, one torch thread each")
     p.add_argument("--force", action="store_true", help="retrain runs that are already complete")
+    p.add_argument("--dry-run", action="store_true",
+                   help="train nothing: list the runs, which are cached, and the CPU-hours of the rest")
     p.add_argument("--device", default=None, help="cpu (default, or $MANNLIB_DEVICE), cuda or cuda:N")
     p.set_defaults(func=reproduce_command)
 
@@ -127,6 +130,8 @@ def reproduce_command(args) -> int:
         PIPELINES[args.chapter]("paper", jobs=args.jobs)
         return 0
     configs = chapter_runs(args.chapter)
+    if args.dry_run:
+        return _dry_run(args.chapter, configs, args.jobs, args.force)
     print(f"{args.chapter}: {len(configs)} runs, {args.jobs} at a time", file=sys.stderr, flush=True)
     failed = 0
     ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no forked torch thread pools
@@ -143,6 +148,22 @@ def reproduce_command(args) -> int:
     if failed:
         print(f"{failed} of {len(configs)} runs failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _dry_run(chapter: str, configs, jobs: int, force: bool) -> int:
+    """``reproduce --dry-run``: the plan, measured step times, and the CPU-hours it would take."""
+    from .experiments import plan
+    p = plan(configs)
+    if force:
+        p["cached"] = False
+    todo = p[~p["cached"]]
+    for row in p.itertuples():
+        cost = "cached" if row.cached else f"{row.cpu_h * 60:6.1f} CPU-min ({row.s_per_update:.3f} s/update x {row.steps:,})"
+        print(f"{row.run:<40} seed {row.seed}  {cost}")
+    total = todo["cpu_h"].sum()
+    print(f"{chapter}: {len(p)} runs, {len(todo)} to train: {total:.1f} CPU-hours, about "
+          f"{total / min(jobs, max(len(todo), 1)):.1f} h on {jobs} core(s) (one thread per run; evaluation not counted)")
+    return 0
 
 
 def _reproduce_one(config_dict: dict, force: bool, device: str = "cpu") -> tuple[str, dict]:

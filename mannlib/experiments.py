@@ -98,3 +98,23 @@ def chapter_runs(chapter: str) -> list[RunConfig]:
     if not runs:
         raise ConfigError(f"chapter {chapter!r} defines no runs yet (mannlib/experiments.py)")
     return runs
+
+
+def plan(configs: list[RunConfig], reps: int = 2) -> pd.DataFrame:
+    """What training ``configs`` would cost here before any of it is trained: one row per run
+    with its id, whether the cache already holds it complete, and for the others the measured
+    CPU seconds per update (:func:`mannlib.train.step_seconds`, measured once per distinct
+    model, sizes and task setting) times its updates. Evaluation is not counted (a few percent)."""
+    from .cache import MANIFEST, run_path
+    from .train import step_seconds
+    price, rows = {}, []
+    for c in configs:
+        done = (run_path(c) / MANIFEST).exists()
+        key = c.replace(seed=0, steps=1).to_json()
+        if not done and key not in price:
+            price[key] = step_seconds(c, reps)
+        sec = None if done else price[key]
+        rows.append({"run": run_path(c).name, "seed": c.seed, "steps": c.steps, "cached": done,
+                     "s_per_update": sec, "cpu_h": 0.0 if done else sec * c.steps / 3600})
+    return pd.DataFrame(rows)
+

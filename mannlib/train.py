@@ -354,3 +354,24 @@ def train(config: RunConfig, progress: str = "auto", workdir: Path | None = None
     if c.keep_best:
         summary["best_step"] = s["best_step"]
     return TrainResult(model, curve, by_difficulty, summary, wall)
+
+
+def step_seconds(config: RunConfig, reps: int = 2) -> float:
+    """CPU seconds per training update of ``config`` on this machine (one thread, the best of
+    ``reps`` after one warm-up update; CPU time, so that a busy neighbour does not inflate it):
+    the price of a run before it is trained (``reproduce --dry-run``, the LANTM chapter's cost)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            loop = _Loop(config.replace(steps=reps + 1))
+            loop.step(1)
+            times = []
+            for i in range(reps):
+                t0 = time.process_time()
+                loop.step(i + 2)
+                times.append(time.process_time() - t0)
+    finally:
+        torch.set_num_threads(threads)
+    return min(times)
+

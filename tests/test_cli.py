@@ -13,6 +13,7 @@ import pytest
 from mannlib import cache as C
 from mannlib import experiments
 from mannlib.__main__ import main
+from mannlib.config import profile_config
 from mannlib.train import evaluate
 from test_train import tiny
 
@@ -129,3 +130,25 @@ def test_grid_and_tune_rank_configs_by_dev_accuracy():
     assert table["dev_acc"].is_monotonic_decreasing
     for row in table.itertuples():
         assert row.dev_acc == C.load_run(row.run).curve["dev_acc"].iloc[-1]
+
+
+def test_plan_prices_what_is_missing_and_skips_what_is_cached(runs):
+    from mannlib import experiments
+    from mannlib.cache import train_or_load
+    configs = [profile_config("copy", "lantm-invnorm", "quick", seed) for seed in (0, 1)]
+    p = experiments.plan(configs, reps=1)
+    assert list(p["cached"]) == [False, False] and (p["s_per_update"] > 0).all()
+    assert p["s_per_update"].nunique() == 1                       # measured once for both seeds
+    assert p["cpu_h"].iloc[0] == pytest.approx(p["s_per_update"].iloc[0] * configs[0].steps / 3600)
+    train_or_load(configs[0], progress="none")
+    p = experiments.plan(configs, reps=1)
+    assert list(p["cached"]) == [True, False] and p["cpu_h"].iloc[0] == 0.0
+
+
+def test_reproduce_dry_run_trains_nothing(runs, capsys, monkeypatch):
+    from mannlib import experiments
+    monkeypatch.setitem(experiments.CHAPTERS, "tiny", lambda: [profile_config("double", "lantm-invnorm", "quick", 0)])
+    assert main(["reproduce", "tiny", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny: 1 runs, 1 to train:" in out and "CPU-hours" in out
+    assert not runs.exists() or not any(runs.iterdir())

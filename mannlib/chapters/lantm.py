@@ -24,7 +24,6 @@ model; see :func:`deviations` for each difference.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +35,7 @@ from ..config import RunConfig, profile_config
 from ..models import ModelIO, build_model
 from ..models.lantm import TABLE2, table2_sizes
 from ..tasks import get_task
+from ..train import step_seconds  # noqa: F401  (re-exported: the price of a run, used by paper_cost)
 from ..tasks.lantm import LANTM_TASKS
 from . import lantm_ablation as ablation
 from .claims import NOT_TESTED, Claim, claims_table, pct, points, summary, verdict  # noqa: F401  (re-exported)
@@ -405,27 +405,6 @@ def wall_times(runs: list[Run]) -> pd.DataFrame:
 def halvings(r: Run) -> int:
     """How often the halving schedule (§4) cut the run's learning rate."""
     return int(round(math.log2(r.config.lr / r.curve["lr"].iloc[-1]))) if len(r.curve) else 0
-
-
-def step_seconds(c: RunConfig, reps: int = 2) -> float:
-    """CPU seconds per training update of ``c`` on this machine (one thread, the best of
-    ``reps`` after one warm-up update; CPU time, so that a busy neighbour does not inflate it):
-    the price of a run we do not train."""
-    from ..train import _Loop
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.random.fork_rng(devices=[]):
-            loop = _Loop(c.replace(steps=reps + 1))
-            loop.step(1)
-            times = []
-            for i in range(reps):
-                t0 = time.process_time()
-                loop.step(i + 2)
-                times.append(time.process_time() - t0)
-    finally:
-        torch.set_num_threads(threads)
-    return min(times)
 
 
 def paper_cost(s: Settings, models=MODELS, steps: int | None = None, reps: int = 2) -> pd.DataFrame:
