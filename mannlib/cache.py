@@ -32,6 +32,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -250,10 +251,16 @@ def train_or_load(config: RunConfig, progress: str = "auto", threads: int | None
     check_trainable(config)     # a config training would fail on leaves nothing behind: no directory, no lock
     trainer.resolve_device(device)
     path.mkdir(parents=True, exist_ok=True)
-    with _locked(path):
-        if not (path / MANIFEST).exists():  # else finished by another process meanwhile
-            _train_into(path, config, progress, threads, device)
-    (path / ".lock").unlink(missing_ok=True)
+    try:
+        with _locked(path):
+            if not (path / MANIFEST).exists():  # else finished by another process meanwhile
+                _train_into(path, config, progress, threads, device)
+    except trainer.TrainingDiverged:
+        if not (path / trainer.CHECKPOINT).exists():  # nothing to resume: a diverged run leaves no entry
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+    finally:
+        (path / ".lock").unlink(missing_ok=True)
     return _load(path)
 
 

@@ -145,8 +145,19 @@ def test_diverged_runs_are_never_written(monkeypatch):
     monkeypatch.setattr(T, "train", boom)
     with pytest.raises(T.TrainingDiverged):
         C.train_or_load(tiny())
-    assert [r["status"] for r in C.list_runs()] == ["incomplete"]
-    assert not (C.run_path(tiny()) / "manifest.json").exists()
+    assert C.list_runs() == [] and not C.run_path(tiny()).exists()     # no checkpoint: no entry left behind
+
+
+def test_a_diverged_run_with_a_checkpoint_stays_resumable(monkeypatch):
+    def boom(config, workdir, **k):
+        (workdir / T.CHECKPOINT).write_bytes(b"state at step 2")
+        raise T.TrainingDiverged("loss nan at step 3")
+    monkeypatch.setattr(T, "train", boom)
+    with pytest.raises(T.TrainingDiverged):
+        C.train_or_load(tiny())
+    path = C.run_path(tiny())
+    assert [r["status"] for r in C.list_runs()] == ["incomplete"] and (path / T.CHECKPOINT).exists()
+    assert not (path / ".lock").exists() and not (path / "manifest.json").exists()
 
 
 def test_one_trainer_per_run(runs):
