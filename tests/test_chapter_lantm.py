@@ -288,3 +288,19 @@ def test_trace_run_and_figures_on_an_untrained_model():
     for fig in (L.trace_figure(tr), L.parity_figure(tr)):
         assert fig.axes
         matplotlib.pyplot.close(fig)
+
+
+def test_diverged_runs_are_left_out_and_named(monkeypatch):
+    from mannlib.train import TrainingDiverged
+
+    def fake(c, progress="auto"):
+        if c.seed == 1 and c.task == "reverse" and c.model == "lantm-softmax":
+            raise TrainingDiverged(f"{c.task}-{c.model} seed 1: loss inf / gradient norm inf at step 4344 (lr 0.02)")
+        return c
+    monkeypatch.setattr(L, "train_or_load", fake)
+    out = []
+    runs = L.load_runs(PAPER, diverged=out)
+    assert len(runs) == len(L.configs(PAPER)) - 1 and len(out) == 1
+    assert L.diverged_text(out) == ("1 run diverged (an infinite loss or gradient) and is left out of the tables: "
+                                    "lantm-softmax on reverse, seed 1, at update 4344.")
+    assert L.diverged_text([]) == "No run diverged."

@@ -170,13 +170,35 @@ def configs(s: Settings, models=None) -> list[RunConfig]:
             for task in TASKS]
 
 
-def load_runs(s: Settings, models=None, train_missing: bool = True) -> list[Run]:
+def load_runs(s: Settings, models=None, train_missing: bool = True, diverged: list | None = None) -> list[Run]:
     """Load (or train what is missing of) :func:`configs`; quick runs train silently. With
-    ``train_missing=False`` runs not in the cache are skipped (a budget cut short)."""
+    ``train_missing=False`` runs not in the cache are skipped (a budget cut short). A run whose
+    loss or gradient becomes infinite has no weights to score: it is left out, and appended to
+    ``diverged`` (when given) as a :class:`~mannlib.chapters.lantm_ablation.Diverged`."""
     from ..cache import MANIFEST, run_path
+    from ..train import TrainingDiverged
     progress = "none" if s.profile == "quick" else "auto"
-    return [train_or_load(c, progress=progress) for c in configs(s, models)
-            if train_missing or (run_path(c) / MANIFEST).exists()]
+    runs = []
+    for c in configs(s, models):
+        if not train_missing and not (run_path(c) / MANIFEST).exists():
+            continue
+        try:
+            runs.append(train_or_load(c, progress=progress))
+        except TrainingDiverged as e:
+            if diverged is not None:
+                diverged.append(ablation.Diverged(c, str(e)))
+    return runs
+
+
+def diverged_text(diverged: list) -> str:
+    """The runs left out of the tables because they diverged, in words ("" when none)."""
+    if not diverged:
+        return "No run diverged."
+    step = lambda d: d.message.split(" at step ")[-1].split(" ")[0]   # noqa: E731
+    return (f"{len(diverged)} run{'s' * (len(diverged) > 1)} diverged (an infinite loss or gradient) and "
+            f"{'are' if len(diverged) > 1 else 'is'} left out of the tables: "
+            + "; ".join(f"{d.config.model} on {d.config.task}, seed {d.config.seed}, at update {step(d)}"
+                        for d in diverged) + ".")
 
 
 CHANCE_LOSS = math.log(128)   # 4.85: uniform guessing over the 128 characters
