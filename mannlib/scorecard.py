@@ -84,8 +84,12 @@ PAPER_SAYS = _paper_says()
 
 # --- loading runs ---------------------------------------------------------------------------------
 def _require(configs, chapter: str):
-    """In the paper profile the scorecard trains nothing: every run must be in the cache."""
-    missing = [run_path(c).name for c in configs if not (run_path(c) / MANIFEST).exists()]
+    """In the paper profile the scorecard trains nothing new: every run must be in the cache,
+    complete or with a committed checkpoint (a run that diverges after it, such as one LANTM
+    SoftMax run, resumes and diverges again in seconds)."""
+    from .train import CHECKPOINT
+    missing = [run_path(c).name for c in configs
+               if not any((run_path(c) / f).exists() for f in (MANIFEST, CHECKPOINT))]
     if missing:
         raise RunError(f"the scorecard reads the committed runs, and {len(missing)} {chapter} runs are missing "
                        f"({', '.join(missing[:3])}, ...): run notebooks/{chapter}.ipynb or "
