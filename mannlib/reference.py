@@ -151,14 +151,8 @@ def lantm() -> dict:
     from .chapters import lantm as L
     s = lantm_settings()
     runs = L.load_runs(s)
-    scores = L.score_frame(runs)
-    claims = [L.invnorm_claim(scores), L.softmax_claim(scores), L.weighting_claim(scores), L.lstm_claim(scores)]
-    best = L.best_runs(runs, scores)
-    ext = pd.concat([L.extrapolation_scores(r, sizes_per=s.table4_sizes, n=s.table4_n) for r in best.values()],
-                    ignore_index=True)
-    claims += [L.table4_claim(ext), L.late_errors_claim(ext)]
-    traces = {task: L.trace_run(run, s.trace_factor * run.task.train_range[1]) for task, run in best.items()}
-    claims += [L.reads_claim(traces["copy"]), L.parity_claim(traces.get("addition"))]
+    r = L.results(s, runs)
+    scores, claims, best, ext, traces = r.scores, r.claims, r.best, r.ext, r.traces
     tables = {"per_seed": plain(L.per_seed(scores)), "table4": plain(ext),
               "best_runs": {t: r.id for t, r in best.items()},
               "read_distances_copy": plain(L.read_distances(traces["copy"])),

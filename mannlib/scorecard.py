@@ -201,19 +201,13 @@ def m10ae_claims(profile: str = "paper") -> list[tuple[Claim, str]]:
 
 
 def lantm_claims(profile: str = "paper") -> list[tuple[Claim, str]]:
-    """notebooks/lantm.ipynb's claims (scale "fits", default parameters): (claim, spread)."""
+    """notebooks/lantm.ipynb's claims (default parameters: the paper scale): (claim, spread)."""
     s = L.settings(profile)
     if profile == "paper":
         _require(L.configs(s), "lantm")
     runs = _waiting(L.load_runs, s)
-    scores = L.score_frame(runs)
-    claims = [L.invnorm_claim(scores), L.softmax_claim(scores), L.weighting_claim(scores), L.lstm_claim(scores)]
-    best = L.best_runs(runs, scores)
-    ext = pd.concat([L.extrapolation_scores(r, sizes_per=s.table4_sizes, n=s.table4_n) for r in best.values()],
-                    ignore_index=True)
-    claims += [L.table4_claim(ext), L.late_errors_claim(ext)]
-    traces = {task: L.trace_run(run, s.trace_factor * run.task.train_range[1]) for task, run in best.items()}
-    claims += [L.reads_claim(traces["copy"]), L.parity_claim(traces.get("addition"))]
+    r = L.results(s, runs)
+    scores, claims, best = r.scores, r.claims, r.best
 
     t3 = L.table3(scores)
 

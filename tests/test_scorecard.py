@@ -63,7 +63,10 @@ def test_the_calls_are_the_notebooks_calls():
         source = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
         ours = inspect.getsource(SC.SOURCES[chapter])
         pattern = rf"\b{alias}\.(\w+_claim)\("
-        assert set(re.findall(pattern, source)) == set(re.findall(pattern, ours)), chapter
+        found = set(re.findall(pattern, ours))
+        if "L.results(" in ours:   # the LANTM chapter computes every claim in L.results
+            found = set(re.findall(r"\b(\w+_claim)\(", inspect.getsource(L.results)))
+        assert found and set(re.findall(pattern, source)) == found, chapter
 
 
 def fake_card(rows):

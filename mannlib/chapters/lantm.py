@@ -780,3 +780,30 @@ def tasks_at(scores: pd.DataFrame, model: str, column: str, threshold: float) ->
     if not tasks:
         return "no task"
     return tasks[0] if len(tasks) == 1 else ", ".join(tasks[:-1]) + " and " + tasks[-1]
+
+
+# --- everything at once -----------------------------------------------------------------------------
+@dataclass
+class Results:
+    """The chapter's computed results for one set of runs (see :func:`results`)."""
+    scores: pd.DataFrame        # score_frame(runs)
+    best: dict                  # task -> the InvNorm run of Table 4 and the appendix figures
+    ext: pd.DataFrame           # Table 4 (extrapolation_scores of the best runs)
+    traces: dict                # task -> Trace of one problem of trace_factor x m
+    claims: list                # every Claim of the chapter, in the notebook's order
+
+
+def results(s: Settings, runs: list[Run]) -> Results:
+    """Table 3, Table 4, the appendix traces and every claim from ``runs``, in the order the
+    notebook computes them cell by cell; :mod:`mannlib.scorecard` and :mod:`mannlib.reference`
+    call this, so the three never drift apart."""
+    scores = score_frame(runs)
+    claims = [invnorm_claim(scores), softmax_claim(scores), weighting_claim(scores), lstm_claim(scores)]
+    best = best_runs(runs, scores)
+    ext = pd.concat([extrapolation_scores(r, sizes_per=s.table4_sizes, n=s.table4_n) for r in best.values()],
+                    ignore_index=True)
+    claims += [table4_claim(ext), late_errors_claim(ext)]
+    traces = {task: trace_run(run, s.trace_factor * run.task.train_range[1]) for task, run in best.items()}
+    claims += [reads_claim(traces["copy"]), parity_claim(traces.get("addition"))]
+    return Results(scores, best, ext, traces, claims)
+
