@@ -58,7 +58,7 @@ def lantm() -> list[RunConfig]:
     :mod:`mannlib.chapters.lantm` and :mod:`mannlib.chapters.lantm_ablation`."""
     from .chapters import lantm as chapter
     from .chapters import lantm_ablation
-    configs = lantm_ablation.configs() + chapter.configs(chapter.settings("paper"))
+    configs = lantm_ablation.configs() + lantm_ablation.long_configs() + chapter.configs(chapter.settings("paper"))
     return list({c.to_json(): c for c in configs}.values())   # in order, each once
 
 

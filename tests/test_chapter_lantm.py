@@ -70,7 +70,8 @@ def test_reproduce_trains_the_ablation_then_the_paper_scale_each_once():
     keys = [c.to_json() for c in runs]
     assert len(keys) == len(set(keys))
     assert keys[:len(A.configs())] == [c.to_json() for c in A.configs()]
-    assert set(keys) == {c.to_json() for c in A.configs() + L.configs(PAPER)}
+    assert set(keys) == {c.to_json() for c in A.configs() + A.long_configs() + L.configs(PAPER)}
+    assert {(c.steps, c.momentum, c.clip, c.schedule) for c in A.long_configs()} == {(10_000, 0.0, 32.0, "none")}
     assert experiments.lantm_fits() == L.configs(FITS)
 
 
@@ -175,6 +176,7 @@ def test_invnorm_softmax_and_weighting_verdicts():
     assert L.tasks_at(scores_for(some), "lantm-invnorm", "2x", 0.9) == "copy, reverse, bigramflip and double"
     assert L.tasks_at(scores_for(three), "lantm-softmax", "1x", 0.99) == "reverse and double"
     assert L.tasks_at(scores_for(good), "lantm-softmax", "1x", 0.99) == "no task"
+    assert L.tasks_listed(["double"]) == "double" and L.tasks_listed(["a", "b", "c"]) == "a, b and c"
 
 
 def test_weighting_needs_the_gap_by_the_median_and_by_the_mean_over_seeds():

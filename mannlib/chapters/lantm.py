@@ -776,7 +776,12 @@ def tasks_at(scores: pd.DataFrame, model: str, column: str, threshold: float) ->
     """The tasks on which ``model``'s median coarse score in ``column`` reaches ``threshold``, as
     text ("copy and reverse", "no task")."""
     c = _coarse(scores, model)
-    tasks = [t for t in c.index if c.loc[t, column] >= threshold] if column in c.columns else []
+    return tasks_listed([t for t in c.index if c.loc[t, column] >= threshold] if column in c.columns else [])
+
+
+def tasks_listed(tasks) -> str:
+    """Task names as text: "no task", "copy", "copy and reverse", "copy, reverse and double"."""
+    tasks = list(tasks)
     if not tasks:
         return "no task"
     return tasks[0] if len(tasks) == 1 else ", ".join(tasks[:-1]) + " and " + tasks[-1]
