@@ -156,11 +156,12 @@ def _sha256(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _locked(path: Path):
-    """Hold an exclusive lock on a run directory (one trainer per run)."""
+def _locked(path: Path, wait: bool = False):
+    """Hold an exclusive lock on a run directory (one trainer per run); if another process holds
+    it, RunError, or with ``wait`` block until that process is done."""
     with open(path / ".lock", "w") as f:
         try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             raise RunError(f"run {path} is being trained by another process") from None
         try:
@@ -252,7 +253,7 @@ def train_or_load(config: RunConfig, progress: str = "auto", threads: int | None
     trainer.resolve_device(device)
     path.mkdir(parents=True, exist_ok=True)
     try:
-        with _locked(path):
+        with _locked(path, wait=True):          # another process training it: wait, then load its result
             if not (path / MANIFEST).exists():  # else finished by another process meanwhile
                 _train_into(path, config, progress, threads, device)
     except trainer.TrainingDiverged:

@@ -203,3 +203,30 @@ def test_dropping_weights_keeps_a_complete_verifiable_run(runs, capsys):
     C.drop_weights(run.id)                                       # idempotent
     assert main(["eval", run.id, "--n", "2", "--seed", "0"]) == 2
     assert "saved without weights" in capsys.readouterr().err
+
+
+def test_a_second_trainer_waits_for_the_first_and_loads_its_run(runs):
+    """Two notebooks sharing a cache may ask for the same run at once: the second waits for the
+    first (no RunError, no second training) and loads what the first wrote."""
+    import threading
+    config = tiny()
+    path = C.run_path(config)
+    path.mkdir(parents=True)
+    holding, release = threading.Event(), threading.Event()
+
+    def first():
+        with C._locked(path):
+            holding.set()
+            release.wait(10)
+            C._train_into(path, config, "none", 1, None)
+    t = threading.Thread(target=first)
+    t.start()
+    holding.wait(10)
+    got = []
+    second = threading.Thread(target=lambda: got.append(C.train_or_load(config, progress="none")))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive() and not got                 # blocked on the lock, not failed
+    release.set()
+    t.join(30), second.join(30)
+    assert got and got[0].id == path.name and (path / "manifest.json").exists()
