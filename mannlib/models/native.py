@@ -35,7 +35,7 @@ def kernel(source: Path, names: tuple[str, ...], args_type, dtype: torch.dtype):
         return None
     key = (str(source), names, dtype)
     if key not in _libs:
-        _libs[key] = _load(source, names, args_type, *TYPES[dtype])
+        _libs[key] = build(source, names, args_type, dtype)
     return _libs[key]
 
 
@@ -47,7 +47,14 @@ def _cpu_id() -> str:
         return platform.processor()
 
 
-def _load(source: Path, names, args_type, defines: list, suffix: str):
+def build(source: Path, names, args_type, dtype: torch.dtype, label: str | None = None):
+    """Compile (or load the cached build of) ``source`` for ``dtype`` and return its functions
+    ``names``, uncached in this process; None, with a RuntimeWarning naming ``label`` (default
+    "C kernel <file>"), when it cannot be built. :func:`kernel` caches it per process."""
+    return _load(source, names, args_type, *TYPES[dtype], label=label or f"C kernel {source.name}")
+
+
+def _load(source: Path, names, args_type, defines: list, suffix: str, label: str):
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         return None
@@ -72,7 +79,7 @@ def _load(source: Path, names, args_type, defines: list, suffix: str):
         lib = ctypes.CDLL(str(target))
     except (OSError, subprocess.SubprocessError) as e:
         detail = getattr(e, "stderr", "") or e
-        warnings.warn(f"C kernel {source.name} unavailable, using torch instead: {detail}", RuntimeWarning)
+        warnings.warn(f"{label} unavailable, using torch instead: {detail}", RuntimeWarning)
         return None
     fns = []
     for name in names:
