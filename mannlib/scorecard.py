@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import time
 from html import escape
 
 import numpy as np
@@ -96,18 +95,6 @@ def _require(configs, chapter: str):
                        f"`python -m mannlib reproduce {chapter}` first")
 
 
-def _waiting(load, *args, timeout: float = 900, **kwargs):
-    """``load(*args)``, waiting while another notebook trains one of the same (quick) runs."""
-    start = time.time()
-    while True:
-        try:
-            return load(*args, **kwargs)
-        except RunError as e:
-            if "being trained by another process" not in str(e) or time.time() - start > timeout:
-                raise
-            time.sleep(2)
-
-
 def _range(values: pd.Series, unit: str = "%") -> str:
     lo, hi = values.min(), values.max()
     if unit == "%":
@@ -128,7 +115,7 @@ def mirror_claims(profile: str = "paper") -> list[tuple[Claim, str]]:
     s = M.settings(profile)
     if profile == "paper":
         _require(M.configs(s), "mirror")
-    runs = _waiting(M.load_runs, s)
+    runs = M.load_runs(s)
     acc, curves = M.accuracy_frame(runs), M.curve_frame(runs)
     claims = [M.generalisation_claim(acc, "sann"), M.generalisation_claim(acc, "tann"), M.baseline_claim(acc),
               M.convergence_claim(curves)]
@@ -167,14 +154,14 @@ def m10ae_claims(profile: str = "paper") -> list[tuple[Claim, str]]:
     s = C.settings(profile)
     if profile == "paper":
         _require(C.configs(s), "m10ae")
-    runs = _waiting(C.load_runs, C.configs(s), s.profile)
+    runs = C.load_runs(C.configs(s), s.profile)
     acc, curves = C.accuracy_frame(runs), C.curve_frame(runs)
     main = C.configs(s)[0]
     claims = [C.generalisation_claim(acc), C.memory_claim(acc, main.eval_n), C.srnn_claim(acc, main.eval_n),
               C.convergence_claim(curves, C.budget(s, main)["epochs"])]
     if profile == "paper":
         _require(C.long_configs(s), "m10ae")
-    long_runs = _waiting(C.load_runs, C.long_configs(s), s.profile)
+    long_runs = C.load_runs(C.long_configs(s), s.profile)
     long_acc = C.accuracy_frame(long_runs)
     claims += C.longer_claims(long_acc, main.eval_n)
     sann = C.best_seed(long_runs, "sann")        # the chapter analyses the best-trained SANN
@@ -205,7 +192,7 @@ def lantm_claims(profile: str = "paper") -> list[tuple[Claim, str]]:
     s = L.settings(profile)
     if profile == "paper":
         _require(L.configs(s), "lantm")
-    runs = _waiting(L.load_runs, s)
+    runs = L.load_runs(s)
     r = L.results(s, runs)
     scores, claims, best = r.scores, r.claims, r.best
 
