@@ -10,7 +10,7 @@ import argparse
 import sys
 from importlib import import_module
 
-COMMAND_MODULES = ("mannlib.tasks.cli", "mannlib.cli", "mannlib.bench")
+COMMAND_MODULES = ("mannlib.tasks.cli", "mannlib.cli", "mannlib.engine.bench")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -21,7 +21,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 import multiprocessing
 
-from .config import PROFILES, WANG_TASKS, ConfigError, parse_override, profile_config
+from .engine.config import PROFILES, WANG_TASKS, ConfigError, parse_override, profile_config
 
 
 def add_parser(subparsers) -> None:
@@ -40,7 +40,7 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("runs", help="list the runs in the cache")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.add_argument("--drop-weights", nargs="+", metavar="RUN_ID", default=None,
-                   help="delete these runs' weights, keeping their metrics (see mannlib.cache.drop_weights)")
+                   help="delete these runs' weights, keeping their metrics (see mannlib.engine.cache.drop_weights)")
     p.set_defaults(func=runs_command)
 
     p = subparsers.add_parser("eval", help="evaluate a run on freshly sampled data")
@@ -66,7 +66,7 @@ def add_parser(subparsers) -> None:
 
 
 def train_command(args) -> int:
-    from .cache import train_or_load
+    from .engine.cache import train_or_load
     from .tasks import get_task
     get_task(args.task)  # unknown names fail here, naming the allowed ones
     overrides = dict(parse_override(text) for text in args.overrides)
@@ -78,7 +78,7 @@ def train_command(args) -> int:
 
 
 def runs_command(args) -> int:
-    from .cache import drop_weights, jsonable, list_runs
+    from .engine.cache import drop_weights, jsonable, list_runs
     for run in args.drop_weights or ():
         print(f"dropped the weights of {drop_weights(run).name}", file=sys.stderr)
     rows = list_runs()
@@ -94,8 +94,8 @@ def runs_command(args) -> int:
 
 
 def eval_command(args) -> int:
-    from .cache import RunError, load_run
-    from .train import evaluate
+    from .engine.cache import RunError, load_run
+    from .engine.train import evaluate
     if args.n <= 0:
         raise ConfigError(f"--n must be a positive number of examples, got {args.n}")
     run = load_run(args.run)
@@ -119,17 +119,21 @@ def eval_command(args) -> int:
 
 
 def reproduce_command(args) -> int:
-    from .experiments import PIPELINES, chapter_runs
-    from .train import resolve_device
+    from .chapters import pipelines, target_runs
+    from .engine.train import resolve_device
     if args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
     device = str(resolve_device(args.device))  # a bad or missing device fails here, before any run
-    if args.chapter in PIPELINES:  # e.g. signatures: its own resumable pipeline under data/
+    pipeline = pipelines().get(args.chapter)
+    if pipeline:  # e.g. signatures: its own resumable pipeline under data/
         if device != "cpu":
             raise ConfigError(f"reproduce {args.chapter} runs on the CPU only; drop --device {args.device}")
-        PIPELINES[args.chapter]("paper", jobs=args.jobs)
+        pipeline("paper", jobs=args.jobs)
         return 0
-    configs = chapter_runs(args.chapter)
+    try:
+        configs = target_runs(args.chapter)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
     if args.dry_run:
         return _dry_run(args.chapter, configs, args.jobs, args.force)
     print(f"{args.chapter}: {len(configs)} runs, {args.jobs} at a time", file=sys.stderr, flush=True)
@@ -152,7 +156,7 @@ def reproduce_command(args) -> int:
 
 def _dry_run(chapter: str, configs, jobs: int, force: bool) -> int:
     """``reproduce --dry-run``: the plan, measured step times, and the CPU-hours it would take."""
-    from .experiments import plan
+    from .engine.sweep import plan
     p = plan(configs)
     if force:
         p["cached"] = False
@@ -169,8 +173,8 @@ def _dry_run(chapter: str, configs, jobs: int, force: bool) -> int:
 def _reproduce_one(config_dict: dict, force: bool, device: str = "cpu") -> tuple[str, dict]:
     """One run in a worker process: one torch thread, coarse progress on stderr."""
     import shutil
-    from .cache import MANIFEST, run_path, train_or_load
-    from .config import RunConfig
+    from .engine.cache import MANIFEST, run_path, train_or_load
+    from .engine.config import RunConfig
     config = RunConfig.from_dict(config_dict)
     if force and (run_path(config) / MANIFEST).exists():
         shutil.rmtree(run_path(config))

@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-PROFILES = ("paper", "quick")
+from .engine.config import PROFILES   # paper | quick: one list, validated here for notebooks
 
 
 def setup(profile: str) -> str:

@@ -4,7 +4,7 @@ Commands (each recomputes everything in a fresh scratch run cache, never ``data/
 
     python -m mannlib reference                   # recompute, compare with tests/reference/*.json
     python -m mannlib reference --write           # recompute and rewrite tests/reference/*.json
-    python -m mannlib reference lantm --write     # one chapter (mirror, m10ae, lantm, signatures)
+    python -m mannlib reference lantm --write     # one chapter (mirror, m10ae, lantm, memory_signatures)
 
 ``tests/test_reference.py`` does what the first command does. A changed number therefore fails
 the tests until someone regenerates the reference on purpose, and the change is reviewed in
@@ -19,13 +19,16 @@ What each file holds (:func:`compute`):
 * ``tables``: the frames behind the chapter's tables and verdicts, from the chapter's own
   functions (mirror: lengths table, steps to 95%, gate saturation jumps, policies; m10ae:
   #LPO scores, late gains, the tuning grid, the analysed SANN by category and its stack norms;
-  lantm: Table 3 per seed, Table 4, read distances and write strengths; signatures: every
+  lantm: Table 3 per seed, Table 4, read distances and write strengths; memory_signatures: every
   language model's perplexities and recall per δ, the Fig. 4 distances and the memory
   networks' signatures).
 * ``claims``: every claim's verdict, its "ours" sentence and its criterion (which quotes the
-  thresholds), computed as the book computes them
-  (:mod:`mannlib.scorecard`, which makes the notebooks' calls; LANTM with the explicit settings
-  of :func:`lantm_settings`, since that chapter's defaults are being reworked).
+  thresholds), computed as the book computes them (``chapter.claims("quick")``; LANTM with the
+  explicit quick settings of its ``reference``).
+
+Each chapter package computes its own record (``chapter.reference()``, built with
+:func:`~mannlib.chapters.base.plain`, :func:`~mannlib.chapters.base.run_record` and
+:func:`~mannlib.chapters.base.claim_records`); this module stores and compares them.
 
 Tolerances (:data:`ATOL`, :data:`RTOL`): quick runs train on the CPU with one torch thread and
 seeded generators, so on one machine a rerun reproduces every number bit for bit. Floats are
@@ -38,158 +41,20 @@ thresholds), keys and lengths must match exactly. Wall times are never stored.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
-import math
 import os
 import tempfile
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 
-from .paths import ROOT
+from .chapters import CHAPTERS as _CHAPTERS, chapter as get_chapter
+from .chapters.base import claim_records, plain, run_record  # noqa: F401  (re-exported: the chapters' records use them)
+from .engine.paths import ROOT
 
 REFERENCE_DIR = ROOT / "tests" / "reference"
-CHAPTERS = ("mirror", "m10ae", "lantm", "signatures")
+CHAPTERS = _CHAPTERS   # every chapter of the registry has a reference record (tests/reference/NAME.json)
 ATOL = 1e-6        # absolute slack for floats (see the module docstring)
 RTOL = 1e-5        # relative slack for floats
-
-
-# --- turning results into plain JSON -------------------------------------------------------------
-def plain(obj):
-    """numpy / pandas values as JSON-ready Python: frames as {column: [values]} (index reset,
-    column levels joined with '/'), NaN and inf as None, numpy scalars as int / float / bool."""
-    if isinstance(obj, pd.DataFrame):
-        df = obj.reset_index() if not isinstance(obj.index, pd.RangeIndex) else obj
-        cols = ["/".join(str(x) for x in c if str(x)) if isinstance(c, tuple) else str(c) for c in df.columns]
-        return {c: plain(df.iloc[:, i].tolist()) for i, c in enumerate(cols)}
-    if isinstance(obj, pd.Series):
-        return {str(k if not isinstance(k, tuple) else "/".join(map(str, k))): plain(v) for k, v in obj.items()}
-    if isinstance(obj, dict):
-        return {str(k): plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, np.ndarray)):
-        return [plain(v) for v in (obj.tolist() if isinstance(obj, np.ndarray) else obj)]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else None
-    return obj
-
-
-def run_record(run) -> dict:
-    """What a run's numbers are: curve (step, loss, train_acc, dev_acc, dev_fine, lr; no wall
-    time) and test accuracy / fine per difficulty."""
-    curve = run.curve.drop(columns=["wall_s"], errors="ignore")
-    return {"curve": plain(curve), "eval": {str(d): [plain(r["accuracy"]), plain(r["fine"])]
-                                            for d, r in run.eval.iterrows()}}
-
-
-def claim_records(rows) -> dict:
-    """{key: {"verdict", "ours", "criterion"}} from (Claim, spread) pairs or Claims (the criterion
-    quotes the thresholds, so a changed threshold shows even where no verdict flips)."""
-    claims = [r[0] if isinstance(r, tuple) else r for r in rows]
-    return {c.key: {"verdict": c.verdict, "ours": c.ours, "criterion": c.criterion} for c in claims}
-
-
-# --- the chapters ----------------------------------------------------------------------------------
-def mirror() -> dict:
-    """notebooks/mirror.ipynb in the quick profile."""
-    from . import scorecard as SC
-    from .chapters import mirror as M
-    claims = SC.mirror_claims("quick")                          # trains the quick runs
-    s = M.settings("quick")
-    runs = M.load_runs(s)
-    acc, curves = M.accuracy_frame(runs), M.curve_frame(runs)
-    analyses = {m: M.analyse(M.best_seed(runs, m), s) for m in M.MEMORY_MODELS}
-    tables = {"length_table": plain(M.length_table(acc)),
-              "beyond_scores": plain(M.beyond_scores(acc)),
-              "within_scores": plain(M.within_scores(acc)),
-              "steps_to": plain(M.steps_to(curves))}
-    for m, a in analyses.items():
-        jump, calm = M.delimiter_jump(M.gate_saturation(a), s.analysis_length)
-        tables[f"analysis_{m}"] = {"run": a.run.id, "accuracy": a.accuracy, "delimiter_jump": jump,
-                                   "delimiter_calm": calm, "policy": plain(M.policy_summary(a)[["step", "quantity", "mean"]])}
-    return {"runs": {r.id: run_record(r) for r in runs}, "tables": tables, "claims": claim_records(claims)}
-
-
-def m10ae() -> dict:
-    """notebooks/m10ae.ipynb in the quick profile (main, long and grid runs; the analysed SANN)."""
-    from . import scorecard as SC
-    from .chapters import m10ae as C
-    claims = SC.m10ae_claims("quick")
-    s = C.settings("quick")
-    runs, long_runs = C.load_runs(C.configs(s), "quick"), C.load_runs(C.long_configs(s), "quick")
-    grid = C.load_runs(C.grid_configs(s), "quick")
-    acc, long_acc = C.accuracy_frame(runs), C.accuracy_frame(long_runs)
-    a = C.analyse(C.best_seed(long_runs, "sann"), s)
-    tables = {"lpo_scores_test": plain(C.lpo_scores(acc)), "lpo_scores_all": plain(C.lpo_scores(acc, C.ALL_LPO)),
-              "long_lpo_scores_test": plain(C.lpo_scores(long_acc)),
-              "late_gain": plain(C.late_gain(C.curve_frame(runs))),
-              "tuning": plain(C.tuning_table(grid).drop(columns="wall_s")),
-              "analysis": {"run": a.run.id, "accuracy": a.accuracy, "by_category": plain(C.by_category(a)),
-                           "memory_norms": plain(C.memory_norms(a))}}
-    return {"runs": {r.id: run_record(r) for r in runs + long_runs + grid}, "tables": tables,
-            "claims": claim_records(claims)}
-
-
-def lantm_settings():
-    """The LANTM chapter's quick settings, spelled out (not ``lantm.settings("quick")``, whose
-    defaults are being reworked): tiny models on sizes up to QUICK_M, 3 + 3 + 1 seeds, Table 4
-    on 2 sizes x 8 problems, the appendix trace at 2x the training maximum."""
-    from .chapters import lantm as L
-    return L.Settings(profile="quick", scale="fits",
-                      seeds={"lantm-invnorm": (0, 1, 2), "lantm-softmax": (0, 1, 2), "lstm": (0,)},
-                      table4_sizes=2, table4_n=8, trace_factor=2)
-
-
-def lantm() -> dict:
-    """notebooks/lantm.ipynb's claims and tables for :func:`lantm_settings` (the same calls as
-    :func:`mannlib.scorecard.lantm_claims`)."""
-    from .chapters import lantm as L
-    s = lantm_settings()
-    runs = L.load_runs(s)
-    r = L.results(s, runs)
-    scores, claims, best, ext, traces = r.scores, r.claims, r.best, r.ext, r.traces
-    tables = {"per_seed": plain(L.per_seed(scores)), "table4": plain(ext),
-              "best_runs": {t: r.id for t, r in best.items()},
-              "read_distances_copy": plain(L.read_distances(traces["copy"])),
-              "strength_by_parity_addition": plain(L.strength_by_parity(traces["addition"]))}
-    return {"runs": {r.id: run_record(r) for r in runs}, "tables": tables, "claims": claim_records(claims)}
-
-
-def signatures() -> dict:
-    """notebooks/memory_signatures.ipynb in the quick profile: every unit's perplexities,
-    forward accuracy and recall per δ and layer, the Fig. 4 distances, the memory networks'
-    signatures, and the four claims of :func:`mannlib.scorecard.signature_claims`."""
-    from . import scorecard as SC, signatures as S
-    from .signatures_mann import mann_signatures
-    claims = SC.signature_claims("quick")                       # trains the quick units
-    p, results = S.get_profile("quick"), S.load_results("quick")
-    units = {}
-    for name, r in sorted(results.items()):
-        units[name] = {"perplexity": plain(r.get("perplexity", {})),
-                       "forward_accuracy": plain(r.get("forward", {}).get("accuracy")),
-                       "final_losses": plain(r.get("train", {}).get("losses", [])[-3:]),
-                       "marginal": {k: plain(v.marginal) for k, v in r["signatures"].items()},
-                       "dropout": {k: plain(v.dropout) for k, v in r["signatures"].items()}}
-    fig4 = [f"shakespeare-lstm-1x{p.main}", f"shakespeare-lstm-1x{p.main}-news5", f"news-lstm-1x{p.main}"]
-    sigs = [results[n]["signatures"]["layer1"] for n in fig4]
-    distances = {f"{fig4[i]} / {fig4[j]}": S.signature_distance(sigs[i], sigs[j], SC.MIN_COUNT)
-                 for i in range(3) for j in range(i + 1, 3)}
-    with contextlib.redirect_stdout(io.StringIO()):
-        files = mann_signatures("quick")
-    mann = {}
-    for path in files:
-        meta, sig = S.read_signatures(path)
-        mann[Path(path).stem] = {"run": meta.get("run"), "marginal": {k: plain(v.marginal) for k, v in sig.items()}}
-    return {"tables": {"units": units, "fig4_distances": plain(distances), "mann": mann},
-            "claims": claim_records(claims)}
-
-
-SOURCES = {"mirror": mirror, "m10ae": m10ae, "lantm": lantm, "signatures": signatures}
 
 
 # --- computing, storing, comparing -----------------------------------------------------------------
@@ -218,11 +83,10 @@ def scratch_cache(path: str | Path | None = None):
 def compute(chapter: str) -> dict:
     """The reference record of ``chapter`` (one of :data:`CHAPTERS`), computed in the current run
     cache (use :func:`scratch_cache` so that nothing stale is read)."""
-    if chapter not in SOURCES:
-        raise ValueError(f"unknown chapter {chapter!r}; choose one of {', '.join(CHAPTERS)}")
+    source = get_chapter(chapter).reference     # ValueError naming the chapters for an unknown one
     import matplotlib
     matplotlib.use("Agg")
-    return json.loads(json.dumps(plain(SOURCES[chapter]())))   # exactly what a file round-trip gives
+    return json.loads(json.dumps(plain(source())))   # exactly what a file round-trip gives
 
 
 def path_of(chapter: str, directory: Path = REFERENCE_DIR) -> Path:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import nbformat
 
-from .notebook import PROFILES
-from .paths import ROOT
+from .engine.config import PROFILES
+from .engine.paths import ROOT
 
 
 AFTER = {"scorecard"}  # notebooks that read the others' results

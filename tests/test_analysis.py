@@ -1,9 +1,9 @@
-"""mannlib.analysis on hand-made arrays: gate saturation, policies, memory, verification scores."""
+"""mannlib.methods.analysis on hand-made arrays: gate saturation, policies, memory, verification scores."""
 import numpy as np
 import pytest
 import torch
 
-from mannlib import analysis as A
+from mannlib.methods import analysis as A
 
 # Two samples, three steps, two units; the boundaries 0.1 and 0.9 themselves are not saturated.
 GATE = np.array([

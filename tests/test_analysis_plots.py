@@ -1,4 +1,4 @@
-"""mannlib.plots: every figure function draws from tiny synthetic inputs and returns its Figure."""
+"""mannlib.methods.plots: every figure function draws from tiny synthetic inputs and returns its Figure."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,7 +8,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from mannlib import analysis as A, hypotheses as H, plots as P  # noqa: E402
+from mannlib.methods import analysis as A, hypotheses as H, plots as P  # noqa: E402
 
 L = 3
 STEPS = A.mirror_step_names(L)

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from sphinx.project import Project
 
-from mannlib.paths import ROOT
+from mannlib.engine.paths import ROOT
 from mannlib.runbook import HIDDEN, INJECTED, hide_injected
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())

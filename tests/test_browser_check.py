@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from mannlib.paths import ROOT
+from mannlib.engine.paths import ROOT
 
 _spec = importlib.util.spec_from_file_location("check_book", ROOT / "tests" / "browser" / "check_book.py")
 cb = sys.modules["check_book"] = importlib.util.module_from_spec(_spec)  # dataclasses look the module up

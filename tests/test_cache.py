@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import torch
 
-from mannlib import cache as C
-from mannlib import train as T
+from mannlib.engine import cache as C, files
+from mannlib.engine import train as T
 from mannlib.__main__ import main
-from mannlib.paths import DATA, ROOT
+from mannlib.engine.paths import DATA, ROOT
 from test_train import tiny  # a mirror LSTM that trains in well under a second
 
 
@@ -115,8 +115,8 @@ def test_a_run_killed_by_sigkill_resumes_to_the_uninterrupted_weights(runs, tmp_
     config = tiny()
     child = f"""
 import os, signal
-from mannlib import cache, train
-from mannlib.config import RunConfig
+from mannlib.engine import cache, train
+from mannlib.engine.config import RunConfig
 config = RunConfig.from_dict({config.to_dict()!r})
 def die(step):
     (cache.run_path(config) / ".weights.pt.1.tmp").write_bytes(b"half")
@@ -169,8 +169,8 @@ def test_one_trainer_per_run(runs):
 
 
 def test_atomic_write_replaces_whole_files(tmp_path):
-    C.atomic_write(tmp_path / "f", b"old")
-    C.atomic_write(tmp_path / "f", b"new content")
+    files.atomic_write(tmp_path / "f", b"old")
+    files.atomic_write(tmp_path / "f", b"new content")
     assert (tmp_path / "f").read_bytes() == b"new content" and os.listdir(tmp_path) == ["f"]
 
 

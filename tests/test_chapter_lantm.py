@@ -1,4 +1,4 @@
-"""mannlib.chapters.lantm: settings, tables, verdicts and trace helpers, on hand-made inputs."""
+"""mannlib.chapters.lantm (and mannlib.papers.yang): settings, tables, verdicts and trace helpers, on hand-made inputs."""
 import math
 from pathlib import Path
 
@@ -11,13 +11,13 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from mannlib import experiments  # noqa: E402
-from mannlib.cache import Run  # noqa: E402
+from mannlib.engine.cache import Run  # noqa: E402
 from mannlib.chapters import lantm as L  # noqa: E402
-from mannlib.chapters import lantm_ablation as A  # noqa: E402
-from mannlib.config import profile_config  # noqa: E402
+from mannlib.chapters.lantm import ablation as A  # noqa: E402
+from mannlib.engine.config import profile_config  # noqa: E402
 from mannlib.tasks import TaskError, get_task  # noqa: E402
-from mannlib.train import build  # noqa: E402
+from mannlib.engine.train import build  # noqa: E402
+from mannlib.papers import yang  # noqa: E402
 
 FITS = L.settings("paper", "fits")
 PAPER = L.settings("paper")
@@ -66,13 +66,13 @@ def test_paper_scale_is_the_paper_profile_read_as_the_ablation_chose():
 
 
 def test_reproduce_trains_the_ablation_then_the_paper_scale_each_once():
-    runs = experiments.lantm()
+    runs = L.RUNS["lantm"]()
     keys = [c.to_json() for c in runs]
     assert len(keys) == len(set(keys))
     assert keys[:len(A.configs())] == [c.to_json() for c in A.configs()]
     assert set(keys) == {c.to_json() for c in A.configs() + A.long_configs() + L.configs(PAPER)}
     assert {(c.steps, c.momentum, c.clip, c.schedule) for c in A.long_configs()} == {(10_000, 0.0, 32.0, "none")}
-    assert experiments.lantm_fits() == L.configs(FITS)
+    assert L.RUNS["lantm-fits"]() == L.configs(FITS)
 
 
 def test_fits_scale_orders_seed_first_and_trains_the_lstm_like_the_lantms():
@@ -103,6 +103,27 @@ def test_paper_tables_transcribed():
     assert L.PAPER_TABLE3["bigramflip"]["lantm-softmax"] == (12, 40, 0, 10)
     assert L.PAPER_TABLE3["addition"]["lstm"] == (97, 100, 6, 64)
     assert L.PAPER_TABLE4["reverse"] == {4: (91, 98), 5: (12, 65)} and L.PAPER_TABLE4["addition"] == {4: (2, 95)}
+    assert L.PAPER_TABLE3 is yang.TABLE3 and L.PAPER_TABLE4 is yang.TABLE4    # typed once
+
+
+def test_table1_and_section4_agree_with_the_tasks_and_the_run_defaults():
+    from mannlib.engine.config import EPOCH_STEPS
+    assert {t: (get_task(t).train_range, get_task(t).test_range) for t in L.TASKS} == yang.TABLE1
+    assert L.PAPER_TEST_PROBLEMS == yang.TEST_BATCHES * yang.BATCH_SIZE == 3200
+    c = profile_config("copy", "lantm-invnorm")
+    assert (EPOCH_STEPS, c.batch_size, c.momentum) == (yang.EPOCH_BATCHES, yang.BATCH_SIZE, yang.MOMENTUM)
+    assert c.eval_every == yang.TEST_EVERY_EPOCHS * yang.EPOCH_BATCHES and c.schedule == "yang"
+    assert profile_config("copy", "lstm").lr == yang.LSTM_LR
+    assert A.STEPS * yang.BATCH_SIZE == yang.ADDITION_SAMPLES
+
+
+def test_the_chapter_contract():
+    assert L.PAPER == "Yang 2016" and set(L.RUNS) == {"lantm", "lantm-fits"}
+    says = L.paper_says()
+    assert set(says) == {"invnorm", "softmax", "weighting", "lstm", "table4", "late_errors", "reads", "parity"}
+    assert says["invnorm"] == "coarse 100% at 1x on every task, 99-100% at 2x"
+    assert says["weighting"] == "mean 2x coarse: InvNorm 100%, SoftMax 40%"
+    assert L.ablation is A and L.configs(L.reference_settings()) == L.configs(L.settings("quick"))
 
 
 def test_table2_counts_differ_from_the_paper_by_the_documented_terms():
@@ -293,7 +314,7 @@ def test_trace_run_and_figures_on_an_untrained_model():
 
 
 def test_diverged_runs_are_left_out_and_named(monkeypatch):
-    from mannlib.train import TrainingDiverged
+    from mannlib.engine.train import TrainingDiverged
 
     def fake(c, progress="auto"):
         if c.seed == 1 and c.task == "reverse" and c.model == "lantm-softmax":

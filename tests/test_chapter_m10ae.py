@@ -9,11 +9,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from mannlib import experiments  # noqa: E402
-from mannlib.cache import run_id  # noqa: E402
+from mannlib.engine.cache import run_id  # noqa: E402
 from mannlib.chapters import m10ae as C  # noqa: E402
+from mannlib.papers import wang  # noqa: E402
 from mannlib.tasks.m10ae import M10AE, evaluate  # noqa: E402
-from mannlib.train import TrainingData, build  # noqa: E402
+from mannlib.engine.train import TrainingData, build  # noqa: E402
 
 QUICK = C.settings("quick")
 
@@ -29,7 +29,7 @@ def acc_frame(scores: dict) -> pd.DataFrame:
 def test_paper_runs_are_what_reproduce_trains():
     s = C.settings("paper")
     grid, main, long = C.grid_configs(s), C.configs(s), C.long_configs(s)
-    assert experiments.chapter_runs("m10ae") == grid + main + long
+    assert C.RUNS["m10ae"]() == grid + main + long
     assert len({run_id(c) for c in grid + main + long}) == 8 + 12 + 3 * 3
     same = {(c.model, c.seed): c for c in main}
     assert [(c.model, c.seed) for c in long] == [(m, seed) for m in C.LONG_MODELS for seed in (0, 1, 2)]
@@ -54,6 +54,21 @@ def test_quick_settings_and_unknown_profile():
     assert [c.lr for c in C.grid_configs(QUICK)] == [quick[0].lr, 1e-4]        # the quick runs' setting is in it
     with pytest.raises(ValueError, match="choose one of paper, quick"):
         C.settings("fast")
+
+
+def test_the_papers_numbers_are_the_tasks():
+    assert (C.TRAIN_MAX, C.TEST_LPO[-1]) == (wang.M10AE_TRAIN_MAX_LPO, wang.M10AE_TEST_MAX_LPO)
+    assert (M10AE.train_range[1], M10AE.test_range) == (C.TRAIN_MAX, (C.TEST_LPO[0], C.TEST_LPO[-1]))
+    assert C.CELLS in wang.M10AE_CELLS and C.GRID == wang.GRID
+    assert C.configs(C.settings("paper"))[0].train_examples == wang.M10AE_TRAIN_EXAMPLES
+
+
+def test_chapter_contract():
+    assert C.PAPER == "Wang et al. 2019 (§3.3, M10AE)"
+    says = C.paper_says()
+    assert says["policy"] == "P(PUSH) about 0 and about 3 pops at + and -"
+    assert set(says) == {"generalise", "memory", "srnn", "converge", "gates", "stack", "generalise_long",
+                         "srnn_long", "policy", "algorithm", "tsne"}
 
 
 def test_budget_counts_epochs_of_the_fixed_set():

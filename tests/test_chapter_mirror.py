@@ -9,11 +9,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from mannlib import experiments, hypotheses as H  # noqa: E402
-from mannlib.chapters import mirror as M  # noqa: E402
-from mannlib.config import profile_config  # noqa: E402
+from mannlib.methods import hypotheses as H
+from mannlib.chapters import chapter, mirror as M, run_targets  # noqa: E402
+from mannlib.engine.config import profile_config  # noqa: E402
+from mannlib.papers import wang  # noqa: E402
 from mannlib.tasks.mirror import Mirror  # noqa: E402
-from mannlib.train import build  # noqa: E402
+from mannlib.engine.train import build  # noqa: E402
 
 L = 5
 QUICK = M.settings("quick")
@@ -34,12 +35,26 @@ def flat(value):
 def test_settings_and_configs():
     paper = M.settings("paper")
     assert (paper.seeds, paper.analysis_n, paper.analysis_length) == ((0, 1, 2), 500, 5)
-    assert M.configs(paper) == experiments.mirror()          # the book loads what `reproduce` trains
+    assert M.configs(paper) == M.RUNS["mirror"]()            # the book loads what `reproduce` trains
+    assert chapter("mirror") is M and run_targets()["mirror"] is M.RUNS["mirror"]
     quick = M.configs(QUICK)
     assert [(c.model, c.seed) for c in quick] == [(m, s) for m in M.MODELS for s in (0, 1)]
     assert {c.profile for c in quick} == {"quick"}
     with pytest.raises(ValueError, match="choose one of paper, quick"):
         M.settings("fast")
+
+
+def test_the_papers_numbers_are_the_tasks():
+    assert (M.TRAIN_MAX, M.TEST_LENGTHS[-1]) == (wang.MIRROR_TRAIN_MAX, wang.MIRROR_TEST_MAX)
+    assert (Mirror.train_range[1], Mirror.test_range) == (M.TRAIN_MAX, (M.TEST_LENGTHS[0], M.TEST_LENGTHS[-1]))
+
+
+def test_chapter_contract():
+    assert M.PAPER == "Wang et al. 2019 (§3.2, mirror)"
+    says = M.paper_says()
+    assert says["hypothesis_sann"] == "t-SNE maps with clear clusters (visual)"
+    assert set(says) == {"generalise_sann", "generalise_tann", "baselines", "converge", "delimiter", "policy",
+                         "hypothesis_tann", "hypothesis_sann"}
 
 
 # --- results --------------------------------------------------------------------------------------

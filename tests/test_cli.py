@@ -10,11 +10,12 @@ import sys
 
 import pytest
 
-from mannlib import cache as C
-from mannlib import experiments
+from mannlib.engine import cache as C
+from mannlib import chapters
+from mannlib.engine import sweep as experiments
 from mannlib.__main__ import main
-from mannlib.config import profile_config
-from mannlib.train import evaluate
+from mannlib.engine.config import profile_config
+from mannlib.engine.train import evaluate
 from test_train import tiny
 
 ID = re.compile(r"^[a-z0-9-]+-[0-9a-f]{12}$")
@@ -57,7 +58,7 @@ def test_train_runs_eval_through_the_command_line(runs, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["train", "mirorr", "lstm"], "unknown task 'mirorr'; choose one of mirror, m10ae, copy, reverse, bigramflip"),
-    (["train", "mirror", "sann2"], "unknown model 'sann2'; choose one of srnn, lstm, sann, tann"),
+    (["train", "mirror", "sann2"], "unknown model 'sann2'; choose one of srnn, lstm, tann, sann"),
     (["train", "mirror", "lstm", "--set", "lr"], "malformed --set 'lr'; expected key=value"),
     (["train", "mirror", "lstm", "--set", "lrr=1"], "unknown config key 'lrr'; allowed: task, model"),
     (["train", "mirror", "lstm", "--set", "steps=many"], "steps must be int"),
@@ -90,7 +91,7 @@ def test_eval_of_yang_tasks_gives_coarse_and_fine(capsys):
 def test_train_loads_a_cached_run_and_prints_its_id_last(capsys, monkeypatch):
     assert main(["train", "mirror", "lstm", *TINY]) == 0
     first = capsys.readouterr().out.splitlines()[-1]
-    monkeypatch.setattr("mannlib.train.train", lambda *a, **k: pytest.fail("trained again"))
+    monkeypatch.setattr("mannlib.engine.train.train", lambda *a, **k: pytest.fail("trained again"))
     assert main(["train", "mirror", "lstm", *TINY]) == 0
     assert capsys.readouterr().out.splitlines() == [first]
 
@@ -106,7 +107,7 @@ def test_runs_table(capsys):
 
 def test_reproduce_trains_a_chapter_two_at_a_time(runs, monkeypatch, capsys):
     configs = [tiny(steps=4, seed=s) for s in (0, 1)]
-    monkeypatch.setitem(experiments.CHAPTERS, "tiny", lambda: configs)
+    monkeypatch.setattr(chapters, "run_targets", lambda: {"tiny": lambda: configs})
     assert main(["reproduce", "tiny", "--jobs", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert sorted(line.split()[1] for line in lines) == sorted(C.run_id(c) for c in configs)
@@ -114,7 +115,7 @@ def test_reproduce_trains_a_chapter_two_at_a_time(runs, monkeypatch, capsys):
 
 
 def test_mirror_chapter_is_wang_settings_times_three_seeds():
-    runs = experiments.chapter_runs("mirror")
+    runs = chapters.target_runs("mirror")
     assert sorted((c.model, c.seed) for c in runs) == sorted(
         (m, s) for m in ("srnn", "lstm", "tann", "sann") for s in (0, 1, 2))
     assert all(c.profile == "paper" and c.task == "mirror" for c in runs)
@@ -133,8 +134,7 @@ def test_grid_and_tune_rank_configs_by_dev_accuracy():
 
 
 def test_plan_prices_what_is_missing_and_skips_what_is_cached(runs):
-    from mannlib import experiments
-    from mannlib.cache import train_or_load
+    from mannlib.engine.cache import train_or_load
     configs = [profile_config("copy", "lantm-invnorm", "quick", seed) for seed in (0, 1)]
     p = experiments.plan(configs, reps=1)
     assert list(p["cached"]) == [False, False] and (p["s_per_update"] > 0).all()
@@ -146,8 +146,8 @@ def test_plan_prices_what_is_missing_and_skips_what_is_cached(runs):
 
 
 def test_reproduce_dry_run_trains_nothing(runs, capsys, monkeypatch):
-    from mannlib import experiments
-    monkeypatch.setitem(experiments.CHAPTERS, "tiny", lambda: [profile_config("double", "lantm-invnorm", "quick", 0)])
+    monkeypatch.setattr(chapters, "run_targets",
+                        lambda: {"tiny": lambda: [profile_config("double", "lantm-invnorm", "quick", 0)]})
     assert main(["reproduce", "tiny", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "tiny: 1 runs, 1 to train:" in out and "CPU-hours" in out

@@ -1,6 +1,6 @@
 """Invalid configs are refused before anything is written, and run ids never change.
 
-``train_or_load`` checks a config (:func:`mannlib.config.check_trainable`: task, task
+``train_or_load`` checks a config (:func:`mannlib.engine.config.check_trainable`: task, task
 arguments, every size, every difficulty) and the device before it creates the run directory
 or its lock; the command line reports the error in one line naming what is allowed (exit 2).
 The run cache names a run by the hash of ``RunConfig.to_json()``, so the committed runs under
@@ -12,10 +12,10 @@ import json
 import pytest
 import torch
 
-from mannlib import cache as C
+from mannlib.engine import cache as C
 from mannlib.__main__ import main
-from mannlib.config import ConfigError, RunConfig, check_trainable, profile_config
-from mannlib.paths import DATA
+from mannlib.engine.config import ConfigError, RunConfig, check_trainable, profile_config
+from mannlib.engine.paths import DATA
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +84,7 @@ def test_checking_does_not_touch_the_global_random_state():
 
 
 def test_every_default_config_is_trainable():
-    from mannlib.config import WANG_TASKS, YANG_TASKS
+    from mannlib.engine.config import WANG_TASKS, YANG_TASKS
     from mannlib.models import MODELS
     for task in WANG_TASKS + YANG_TASKS:
         for model in MODELS:

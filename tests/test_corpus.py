@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mannlib import corpus as C
+from mannlib.tasks import corpus as C
 
 
 def test_normalize_maps_onto_the_symbol_set():
@@ -64,3 +64,8 @@ def test_unknown_corpus_and_split_name_what_is_allowed():
         C.load("wsj")
     with pytest.raises(C.CorpusError, match="train, dev, test"):
         C.load("news").split("valid")
+
+
+def test_the_language_model_reads_every_corpus_symbol():
+    from mannlib.models.charlm import LMConfig
+    assert LMConfig().vocab == C.VOCAB

@@ -4,7 +4,7 @@ import itertools
 import numpy as np
 import pytest
 
-from mannlib import hypotheses as H
+from mannlib.methods import hypotheses as H
 from mannlib.tasks.m10ae import evaluate as task_evaluate
 
 _ = None

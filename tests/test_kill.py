@@ -1,7 +1,7 @@
 """A run killed at any write of its directory is either complete and valid or resumable, and
 the resumed run is bit-identical to one that was never interrupted (SANN, TANN, LANTM).
 
-A run writes, in this order (mannlib.cache.train_or_load, every file through ``atomic_write``):
+A run writes, in this order (mannlib.engine.cache.train_or_load, every file through ``atomic_write``):
 config.json, checkpoint.pt at every ``checkpoint_every`` steps, weights.pt, curve.csv,
 eval.json and manifest.json, then removes checkpoint.pt. The failures are injected
 deterministically: ``atomic_write`` is replaced by one that dies at its n-th call, either in
@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from mannlib import cache as C
-from mannlib.config import profile_config
+from mannlib.engine import cache as C, files as F
+from mannlib.engine.config import profile_config
 
 SMALL = dict(steps=12, eval_every=4, checkpoint_every=4, dev_n=4, eval_n=4, batch_size=8)
 CONFIGS = {
@@ -30,7 +30,7 @@ CONFIGS = {
 }
 WRITES = ["config.json", "checkpoint.pt", "checkpoint.pt", "weights.pt", "curve.csv", "eval.json", "manifest.json"]
 ENTRY = ["config.json", "curve.csv", "eval.json", "manifest.json", "weights.pt"]
-REAL_WRITE = C.atomic_write
+REAL_WRITE = F.atomic_write
 
 
 class Killed(BaseException):
@@ -51,7 +51,7 @@ def straight(tmp_path_factory):
         mp.setenv("MANNLIB_PROGRESS", "none")
         mp.setenv("MANNLIB_RUNS", str(tmp_path_factory.mktemp("straight")))
         written = []
-        mp.setattr(C, "atomic_write", lambda path, data: (written.append(Path(path).name), REAL_WRITE(path, data))[1])
+        mp.setattr(F, "atomic_write", lambda path, data: (written.append(Path(path).name), REAL_WRITE(path, data))[1])
         for name, config in CONFIGS.items():
             written.clear()
             out[name] = (C.train_or_load(config), list(written))
@@ -72,7 +72,7 @@ def die_at(monkeypatch, n: int, after: bool):
         REAL_WRITE(path, data)
         if len(names) == n and after:
             raise Killed(f"after writing {path.name}")
-    monkeypatch.setattr(C, "atomic_write", write)
+    monkeypatch.setattr(F, "atomic_write", write)
     return names
 
 
@@ -102,7 +102,7 @@ def test_killed_at_every_write_then_resumed(straight, model, n, after, tmp_path,
     with pytest.raises(Killed):
         C.train_or_load(config)
     assert names == WRITES[:n]
-    monkeypatch.setattr(C, "atomic_write", REAL_WRITE)
+    monkeypatch.setattr(F, "atomic_write", REAL_WRITE)
     path = C.run_path(config)
     rows = {r["id"]: r for r in C.list_runs()}
     if (path / "manifest.json").exists():                           # killed after the manifest: complete
@@ -127,14 +127,14 @@ def test_a_process_killed_between_the_results_and_the_manifest(straight, model, 
     child = f"""
 import os
 from pathlib import Path
-from mannlib import cache
-from mannlib.config import RunConfig
-real = cache.atomic_write
+from mannlib.engine import cache, files
+from mannlib.engine.config import RunConfig
+real = files.atomic_write
 def write(path, data):
     real(path, data)
     if Path(path).name == "eval.json":
         os._exit(9)
-cache.atomic_write = write
+files.atomic_write = write
 cache.train_or_load(RunConfig.from_dict({config.to_dict()!r}))
 """
     env = {**os.environ, "MANNLIB_RUNS": str(tmp_path), "MANNLIB_THREADS": "1", "MANNLIB_PROGRESS": "none"}

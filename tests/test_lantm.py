@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from mannlib.models import ModelError, ModelIO, build_model
-from mannlib.models.lantm import (TABLE2, LantmConfig, LANTMMemory, act, make_lantm_config, next_step,
-                                  read_weights, table2_sizes)
+from mannlib.models.lantm import (LantmConfig, LANTMMemory, act, make_lantm_config, next_step, read_weights,
+                                  table2_sizes)
+from mannlib.papers.yang import TABLE2
 
 IO = ModelIO(14, 14, True)
 

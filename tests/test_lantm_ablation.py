@@ -1,9 +1,9 @@
-"""mannlib.chapters.lantm_ablation: the settings it compares and how it reads its results."""
+"""mannlib.chapters.lantm.ablation: the settings it compares and how it reads its results."""
 import pandas as pd
 import pytest
 
-from mannlib.chapters import lantm_ablation as A
-from mannlib.config import profile_config
+from mannlib.chapters.lantm import ablation as A
+from mannlib.engine.config import profile_config
 
 
 def test_each_setting_changes_exactly_its_switches():

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mannlib.__main__ import main
-from mannlib.bench import naive_forward
+from mannlib.engine.bench import naive_forward
 from mannlib.models import ModelIO, build_model
 from test_lantm_fast import one_thread  # noqa: F401  (autouse: one torch thread for tiny tensors)
 

@@ -1,9 +1,9 @@
 """The fused LANTM sequence (lantm_fast: torch loops and the C kernel) against the step-by-step
-reference (LANTMMemory.step in Wang's controller loop) and the plain loop of mannlib.bench."""
+reference (LANTMMemory.step in Wang's controller loop) and the plain loop of mannlib.engine.bench."""
 import pytest
 import torch
 
-from mannlib.bench import naive_lantm
+from mannlib.engine.bench import naive_lantm
 from mannlib.models import ModelIO, build_model
 from mannlib.models import lantm_fast, lantm_native
 

@@ -15,7 +15,7 @@ import warnings
 import pytest
 import torch
 
-from mannlib.config import profile_config
+from mannlib.engine.config import profile_config
 from mannlib.models import ModelIO, build_model
 from mannlib.models import lantm_fast, lantm_native
 from mannlib.models.lantm_fast import GATE, KEY, STEP
@@ -187,7 +187,7 @@ def test_the_c_kernel_runs_wherever_a_compiler_is(monkeypatch):
         model, x = make("lantm-softmax", TOKENS, 2, 5)
         outputs_and_grads(model.to(dtype), x)
     assert calls == [0, 1, 0, 1]                                     # forward, backward for each dtype
-    from mannlib.train import train
+    from mannlib.engine.train import train
     config = profile_config("copy", "lantm-invnorm", "quick", steps=2, eval_every=2, eval_n=2, dev_n=2,
                             dev_difficulties=(4,), eval_difficulties=(4, 8),
                             **{"task_args.train_max": 4, "sizes.hidden": 6})

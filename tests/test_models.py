@@ -10,7 +10,7 @@ from torch import nn
 from mannlib.models import MODELS, ModelError, ModelIO, build_model
 from mannlib.models.controller import MANN, make_config
 
-OURS = ("srnn", "lstm", "sann", "tann")
+OURS = ("srnn", "lstm", "tann", "sann")
 VEC = ModelIO(input_size=4, output_size=3, input_tokens=False)
 TOK = ModelIO(input_size=7, output_size=5, input_tokens=True)
 SMALL = {"srnn": dict(hidden=6, embed=5), "lstm": dict(hidden=6, embed=5),
@@ -120,7 +120,7 @@ def test_yang_lstm_baseline_size():
 
 
 def test_unknown_model_lists_the_models():
-    with pytest.raises(ModelError, match="choose one of srnn, lstm, sann, tann, lantm-invnorm, lantm-softmax"):
+    with pytest.raises(ModelError, match="choose one of srnn, lstm, tann, sann, lantm-invnorm, lantm-softmax"):
         build_model("sann2", VEC)
     assert MODELS[:4] == OURS
 

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from mannlib.notebook import PROFILES, setup
-from mannlib.paths import ROOT
+from mannlib.engine.paths import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 TOC = (ROOT / "_toc.yml").read_text()
@@ -26,7 +26,7 @@ def test_notebook_contract(path):
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
     source = "\n".join("".join(c["source"]) for c in code)
     assert "setup(profile)" in source
-    assert not re.search(r"['\"]\.\./|os\.chdir|Path\.cwd\(\)|getcwd", source), "paths must come from mannlib.paths"
+    assert not re.search(r"['\"]\.\./|os\.chdir|Path\.cwd\(\)|getcwd", source), "paths must come from mannlib.engine.paths"
     assert "tqdm" not in source, "no tqdm bars in notebooks"
     assert f"file: book/{path.stem}" in TOC, "every chapter is wired into _toc.yml"
 
@@ -40,6 +40,6 @@ def test_quick_profile_never_uses_data_runs(monkeypatch):
     monkeypatch.setenv("MANNLIB_RUNS", "")  # unset; monkeypatch restores it
     monkeypatch.setenv("MANNLIB_PROGRESS", "coarse")
     setup("quick")
-    from mannlib.paths import DATA, runs_dir
+    from mannlib.engine.paths import DATA, runs_dir
     assert DATA not in runs_dir().parents and runs_dir() != DATA / "runs"
     assert PROFILES == ("paper", "quick")

@@ -6,9 +6,10 @@ import re
 import pandas as pd
 import pytest
 
-from mannlib import scorecard as SC, signatures as S
-from mannlib.chapters import lantm as L, mirror as M
-from mannlib.paths import DATA, ROOT
+from mannlib import scorecard as SC
+from mannlib.chapters import CHAPTERS, chapter, lantm as L, memory_signatures as MS, mirror as M
+from mannlib.chapters.base import MissingRuns
+from mannlib.engine.paths import DATA, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -18,14 +19,14 @@ def paper():
 
 def test_rows_for_every_paper_with_allowed_verdicts(paper):
     assert list(paper.columns) == ["paper", "claim", "where", "paper says", "ours", "spread", "criterion", "verdict"]
-    assert list(dict.fromkeys(paper.index.get_level_values("chapter"))) == list(SC.SOURCES)   # the book's order
-    assert set(paper["paper"]) == set(SC.PAPERS.values())
+    assert list(dict.fromkeys(paper.index.get_level_values("chapter"))) == list(CHAPTERS)   # the book's order
+    assert set(paper["paper"]) == set(SC.papers().values())
     assert {p.split(" (")[0] for p in paper["paper"]} == {"Wang et al. 2019", "Yang 2016", "Koppula et al. 2018"}
     assert set(paper["verdict"]) <= set(SC.VERDICTS)
     assert paper.index.is_unique and paper.notna().all().all()
     assert (paper[["claim", "where", "paper says", "ours", "spread", "criterion"]] != "").all().all()
-    for chapter, says in SC.PAPER_SAYS.items():                 # every row has the paper's side, no stale entry
-        assert set(paper.loc[chapter].index) == set(says), chapter
+    for name in CHAPTERS:                                       # every row has the paper's side, no stale entry
+        assert set(paper.loc[name].index) == set(chapter(name).paper_says()), name
 
 
 def test_counts_list_every_verdict(paper):
@@ -46,32 +47,32 @@ def test_rows_agree_with_the_chapter_functions(paper):
     direct = L.invnorm_claim(scores)
     assert paper.loc[("lantm", "invnorm"), "ours"] == direct.ours
     assert paper.loc[("lantm", "invnorm"), "verdict"] == direct.verdict
-    r = S.load_results("paper")
+    r = MS.load_results("paper")
     gru = [r[f"news-gru-1x{h}"]["signatures"]["layer1"].marginal.mean() for h in (80, 160, 320, 640)]
     assert " → ".join(M.pct(v) for v in gru) in paper.loc[("memory_signatures", "size"), "ours"]
 
 
 def test_paper_says_quotes_the_transcribed_tables():
-    assert SC.PAPER_SAYS["lantm"]["table4"] == "4x coarse: copy 100%, reverse 91%, bigramflip 96%"
-    assert "addition 17%" in SC.PAPER_SAYS["lantm"]["softmax"]
+    assert L.paper_says()["table4"] == "4x coarse: copy 100%, reverse 91%, bigramflip 96%"
+    assert "addition 17%" in L.paper_says()["softmax"]
 
 
 def test_the_calls_are_the_notebooks_calls():
-    """Every claim function a chapter notebook calls is called here too, and no other."""
-    for chapter, alias in (("mirror", "M"), ("m10ae", "C"), ("lantm", "L")):
-        nb = json.loads((ROOT / "notebooks" / f"{chapter}.ipynb").read_text())
+    """Every claim function a chapter notebook calls, its chapter's ``claims`` calls too, and no other."""
+    for name, alias in (("mirror", "M"), ("m10ae", "C"), ("lantm", "L")):
+        nb = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
         source = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-        ours = inspect.getsource(SC.SOURCES[chapter])
+        ours = inspect.getsource(chapter(name).claims)
         pattern = rf"\b{alias}\.(\w+_claim)\("
-        found = set(re.findall(pattern, ours))
-        if "L.results(" in ours:   # the LANTM chapter computes every claim in L.results
+        found = set(re.findall(rf"\b(?:{alias}\.)?(\w+_claim)\(", ours))
+        if re.search(r"\bresults\(", ours):   # the LANTM chapter computes every claim in L.results
             found = set(re.findall(r"\b(\w+_claim)\(", inspect.getsource(L.results)))
-        assert found and set(re.findall(pattern, source)) == found, chapter
+        assert found and set(re.findall(pattern, source)) == found, name
 
 
 def fake_card(rows):
     """A scorecard frame from (chapter, key, verdict) rows; every text names its row."""
-    df = pd.DataFrame([{"chapter": c, "key": k, "paper": SC.PAPERS[c], "claim": f"claim {k} <b>", "where": f"Fig. {k}",
+    df = pd.DataFrame([{"chapter": c, "key": k, "paper": chapter(c).PAPER, "claim": f"claim {k} <b>", "where": f"Fig. {k}",
                         "paper says": f"paper {k}", "ours": f"ours {k}", "spread": f"spread {k}",
                         "criterion": f"criterion {k}", "verdict": v} for c, k, v in rows])
     return df.set_index(["chapter", "key"])
@@ -84,9 +85,10 @@ FAKE = fake_card([("mirror", "a", "reproduced"), ("mirror", "b", "partly"), ("la
 def test_summary_counts_each_chapter_and_all():
     table = SC.summary(FAKE)
     assert list(table.columns) == list(SC.VERDICTS) + ["claims"]
-    assert list(table.index) == [SC.PAPERS["mirror"], SC.PAPERS["lantm"], "all three papers"]
-    assert table.loc[SC.PAPERS["mirror"]].tolist() == [1, 1, 0, 0, 2]
-    assert table.loc[SC.PAPERS["lantm"]].tolist() == [0, 0, 1, 2, 3]
+    papers = SC.papers()
+    assert list(table.index) == [papers["mirror"], papers["lantm"], "all three papers"]
+    assert table.loc[papers["mirror"]].tolist() == [1, 1, 0, 0, 2]
+    assert table.loc[papers["lantm"]].tolist() == [0, 0, 1, 2, 3]
     assert table.loc["all three papers"].tolist() == [1, 1, 1, 2, 5]
     html = SC.summary_html(table)
     assert html.count("<tr>") == 4 and f'background-color: {SC.COLOURS["not testable"]}">not testable</th>' in html
@@ -111,8 +113,8 @@ def test_card_rows_put_the_verdict_first_and_fold_the_long_text():
 
 def test_paper_card_links_every_chapter(paper):
     html = SC.card_html(paper)
-    for chapter in SC.SOURCES:
-        assert f'href="{chapter}.html"' in html
+    for name in CHAPTERS:
+        assert f'href="{name}.html"' in html
     assert html.count('class="verdict"') == len(paper)
 
 
@@ -135,14 +137,14 @@ def test_m10ae_convergence_is_not_testable_at_our_budget(paper):
 
 def test_signature_claims_in_the_quick_profile(tmp_path, monkeypatch):
     monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path))
-    rows = SC.signature_claims("quick")       # trains the tiny models into tmp_path, ~6 s
-    assert [c.key for c, _ in rows] == list(SC.PAPER_SAYS["memory_signatures"])
+    rows = MS.claims("quick")                 # trains the tiny models into tmp_path, ~6 s
+    assert [c.key for c, _ in rows] == list(MS.paper_says())
     assert all(c.verdict in SC.VERDICTS for c, _ in rows)
     assert (tmp_path / "signatures-quick").is_dir() and DATA not in (tmp_path / "signatures-quick").parents
 
 
 def test_paper_profile_trains_nothing(monkeypatch, tmp_path):
     monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path))          # an empty cache: every run is missing
-    with pytest.raises(SC.RunError, match="mirror runs are missing"):
-        SC.mirror_claims("paper")
+    with pytest.raises(MissingRuns, match="mirror runs are missing"):
+        M.claims("paper")
     assert not any(tmp_path.iterdir())

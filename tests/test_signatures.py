@@ -1,4 +1,4 @@
-"""Memory signatures: decoders of frozen states, the n-gram baseline, the character LM."""
+"""Memory signatures: decoders of frozen states, the n-gram baseline, the character LM, the chapter's pipeline."""
 import json
 import math
 
@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from mannlib import signatures as S
-from mannlib.charlm import CharLM, LMConfig, LMError, TrainConfig, evaluate, lstm_cells, train_lm
+from mannlib.chapters import memory_signatures as MS
+from mannlib.methods import signatures as S
+from mannlib.models.charlm import CharLM, LMConfig, LMError, TrainConfig, evaluate, lstm_cells, train_lm
+from mannlib.tasks import corpus
 
 FAST = S.DecoderConfig(max_delta=3, hidden=16, steps=150, lr=1e-2, dropouts=(0.0, 0.5))
 
@@ -127,7 +129,7 @@ def test_lstm_cell_states_match_torch():
 
 
 def test_learning_rate_warms_up_then_decays_on_a_cosine():
-    from mannlib.charlm import _lr_factor
+    from mannlib.models.charlm import _lr_factor
     cfg = TrainConfig(updates=10, warmup=0.2)                        # 2 warm-up updates, 8 of decay
     assert [_lr_factor(s, cfg) for s in (0, 1, 2, 6)] == pytest.approx([0.5, 1.0, 1.0, 0.5])
     assert _lr_factor(9, cfg) == pytest.approx(0.5 * (1 + math.cos(math.pi * 7 / 8)))
@@ -148,40 +150,40 @@ def test_memory_states_per_layer_and_training_learns_a_repetition():
 
 
 def test_quick_results_never_go_into_data(monkeypatch, tmp_path):
-    from mannlib.paths import DATA
+    from mannlib.engine.paths import DATA
     monkeypatch.delenv("MANNLIB_RUNS", raising=False)
-    assert DATA.resolve() not in S.results_dir("quick").resolve().parents
+    assert DATA.resolve() not in MS.results_dir("quick").resolve().parents
     monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path))
-    assert S.results_dir("quick") == tmp_path / "signatures-quick"
-    assert S.results_dir("paper") == DATA / "signatures"
-    with pytest.raises(S.SignatureError, match="paper, quick"):
-        S.results_dir("full")
+    assert MS.results_dir("quick") == tmp_path / "signatures-quick"
+    assert MS.results_dir("paper") == DATA / "signatures"
+    with pytest.raises(MS.SignatureError, match="paper, quick"):
+        MS.results_dir("full")
 
 
 def test_reproduce_quick_writes_and_then_skips(monkeypatch, tmp_path):
     monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path))
     only = ["news-gru-1x16", "ngram5-news"]
-    done = S.reproduce("quick", jobs=1, only=only)
+    done = MS.reproduce("quick", jobs=1, only=only)
     assert set(done) == set(only)
     files = sorted(p.name for p in (tmp_path / "signatures-quick").rglob("*") if p.is_file())
     assert files == ["news-gru-1x16.json", "news-gru-1x16.pt", "news-gru-1x16.train.json", "ngram5-news.json"]
-    results = S.load_results("quick")
+    results = MS.load_results("quick")
     sig = results["news-gru-1x16"]["signatures"]["layer1"]
     assert sig.accuracy.shape == (10, 31) and results["news-gru-1x16"]["wall_s"]["train"] > 0
-    assert S.reproduce("quick", jobs=1, only=only) == {}                 # nothing missing
+    assert MS.reproduce("quick", jobs=1, only=only) == {}                 # nothing missing
     S.write_signatures(tmp_path / "mann" / "x.json", {"h": sig}, title="t")
     meta, back = S.read_signatures(tmp_path / "mann" / "x.json")
     assert meta == {"title": "t"} and np.array_equal(back["h"].count, sig.count)
-    with pytest.raises(S.SignatureError, match="unknown units"):
-        S.reproduce("quick", only=["news-rnn-1x16"])
+    with pytest.raises(MS.SignatureError, match="unknown units"):
+        MS.reproduce("quick", only=["news-rnn-1x16"])
 
 
 def test_reproduce_runs_the_parent_of_a_retrained_model_first(monkeypatch, tmp_path):
     monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path))
-    done = S.reproduce("quick", jobs=1, only=["shakespeare-lstm-1x32-news5"])
+    done = MS.reproduce("quick", jobs=1, only=["shakespeare-lstm-1x32-news5"])
     assert list(done) == ["shakespeare-lstm-1x32", "shakespeare-lstm-1x32-news5"]
     child = done["shakespeare-lstm-1x32-news5"]
     assert child["parent"] == "shakespeare-lstm-1x32" and child["train"]["train_symbols"] == int(
-        len(S.corpora.load("news").train) * S.get_profile("quick").finetune_fraction)
+        len(corpus.load("news").train) * MS.get_profile("quick").finetune_fraction)
     assert set(child["perplexity"]) == {"news"} and set(done["shakespeare-lstm-1x32"]["perplexity"]) == {
         "shakespeare", "news"}

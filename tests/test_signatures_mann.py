@@ -2,7 +2,7 @@
 import numpy as np
 
 from mannlib.models import ModelIO, build_model
-from mannlib.signatures_mann import mirror_states
+from mannlib.chapters.memory_signatures import mirror_states
 from mannlib.tasks.mirror import Mirror, labels
 
 

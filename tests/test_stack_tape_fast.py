@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from mannlib import cache
+from mannlib.engine import cache
 from mannlib.models import ModelIO, build_model, native, stack_tape_fast
 from mannlib.models.controller import MANN
-from mannlib.paths import DATA
+from mannlib.engine.paths import DATA
 
 TOKENS = ModelIO(12, 12, True)
 VECTORS = ModelIO(5, 3, False)
@@ -167,7 +167,7 @@ def test_evaluation_keeps_no_history(monkeypatch):
 
 
 def test_bench_times_m10ae_at_two_batch_sizes_against_the_lstm_of_the_same_task_and_batch():
-    from mannlib import bench
+    from mannlib.engine import bench
     assert {(t, d, b) for m, t, d, b in bench.BENCHES if m in ("lstm", "sann", "tann")} >= {
         ("mirror", 5, 32), ("m10ae", 14, 32), ("m10ae", 14, 128)}
     rows = bench.run(quick=True, only=["lstm", "sann"])["rows"]

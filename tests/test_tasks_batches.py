@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mannlib.tasks import TASKS, Task, TaskError, get_task
-from mannlib.tasks.base import _ranges
+from mannlib.tasks.base import ranges_text
 
 NAMES = ["mirror", "m10ae", "copy", "reverse", "bigramflip", "double", "addition"]
 
@@ -94,5 +94,5 @@ def test_encode_rejects_foreign_tokens():
 
 
 def test_ranges_text():
-    assert _ranges([2, 3, 4, 8]) == "2-4, 8"
-    assert _ranges(list(range(2, 257, 2))) == "2-256 (even only)"
+    assert ranges_text([2, 3, 4, 8]) == "2-4, 8"
+    assert ranges_text(list(range(2, 257, 2))) == "2-256 (even only)"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mannlib.__main__ import main
-from mannlib.paths import ROOT
+from mannlib.engine.paths import ROOT
 from mannlib.tasks import get_task
 
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from mannlib import train as T
-from mannlib.config import profile_config
+from mannlib.engine import train as T
+from mannlib.engine.config import profile_config
 from mannlib.tasks import get_task
 
 
@@ -53,9 +53,30 @@ def test_yang_schedule_sets_the_optimizer_learning_rate(monkeypatch):
 
 
 class _HalveEveryEpoch(T.Plateau):
-    def end_epoch(self, error):
-        self.epoch += 1
+    def end_epoch(self, error, epochs=1):
+        self.epoch += epochs
         return 0.5
+
+
+def test_plateau_counts_epochs_in_steps_of_a_dev_evaluation():
+    p = T.Plateau()                          # yang-dev on LANTM: a dev point every 20 epochs
+    factors = [p.end_epoch(1.0, epochs=20) for _ in range(12)]   # epochs 20, 40, ..., 240
+    assert [20 * (k + 1) for k, f in enumerate(factors) if f != 1.0] == [120, 160, 200, 240]
+
+
+def test_yang_dev_schedule_reads_the_dev_error_at_each_point(monkeypatch):
+    seen = []
+
+    class Record(_HalveEveryEpoch):
+        def end_epoch(self, error, epochs=1):
+            seen.append((round(error, 6), epochs))
+            return super().end_epoch(error, epochs)
+    monkeypatch.setattr(T, "Plateau", lambda **kw: Record(**kw))
+    result = T.train(tiny(schedule="yang-dev", optimizer="rmsprop", lr=0.01, steps=30, eval_every=10),
+                     progress="none")
+    assert result.curve["lr"].tolist() == [0.01, 0.005, 0.0025]     # a point keeps the lr it trained with
+    assert [e for _, e in seen] == [1, 1, 1]                          # eval_every 10 batches = 1 epoch
+    assert [err for err, _ in seen] == [round(1 - f, 6) for f in result.curve["dev_fine"]]
 
 
 # --- evaluation -------------------------------------------------------------------------------------
@@ -220,3 +241,23 @@ def test_a_cuda_run_returns_a_cpu_model_close_to_the_cpu_run():
     assert all(p.device.type == "cpu" for p in g.model.parameters())
     for (k, va), vb in zip(a.model.state_dict().items(), g.model.state_dict().values()):
         assert torch.allclose(va, vb, atol=1e-3), k
+
+
+# --- patience: training until the dev score stops improving ------------------------------------------
+def test_patience_stops_when_the_dev_score_has_not_improved(tmp_path):
+    frozen = tiny(steps=200, eval_every=5, checkpoint_every=5, lr=1e-12, patience=2)   # nothing can improve
+    result = T.train(frozen, progress="none", workdir=tmp_path)
+    assert result.curve["step"].tolist() == [5, 10, 15]        # the best at 5, then 2 points without a new best
+    assert result.summary["steps"] == 15 and result.summary["stopped_early"] is True
+    full = T.train(tiny(steps=20, eval_every=5, checkpoint_every=5, lr=1e-12), progress="none")
+    assert len(full.curve) == 4 and "stopped_early" not in full.summary
+
+
+def test_patience_is_hashed_only_when_set():
+    from mannlib.engine.config import RunConfig
+    c = tiny()
+    assert "patience" not in c.to_json()                       # every run committed before it keeps its id
+    assert '"patience":3' in c.replace(patience=3).to_json()
+    assert RunConfig.from_dict(c.replace(patience=3).to_dict()).patience == 3
+    with pytest.raises(T.ConfigError if hasattr(T, "ConfigError") else ValueError, match="patience must be"):
+        tiny(patience=0)

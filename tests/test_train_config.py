@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from mannlib.config import ConfigError, RunConfig, parse_override, profile_config
+from mannlib.engine.config import ConfigError, RunConfig, parse_override, profile_config
 from mannlib.models import MODELS
 
 
@@ -80,6 +80,6 @@ def test_yang_settings():
 @pytest.mark.parametrize("task", ["mirror", "m10ae", "copy", "addition"])
 def test_every_default_builds(task, profile):
     """The sizes of every default config are accepted by the model constructors."""
-    from mannlib.train import build
+    from mannlib.engine.train import build
     for model in MODELS:
         build(profile_config(task, model, profile))

@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mannlib import scorecard as SC, signatures as S
-from mannlib.chapters import lantm as L, m10ae as C, mirror as M
+from mannlib.chapters import lantm as L, m10ae as C, memory_signatures as MS, mirror as M
 
 D = 1e-9                      # "just below / above"
 R, P, N = "reproduced", "partly", "not reproduced"
@@ -108,7 +107,7 @@ def sann_analysis(push_enc, push_dec, pops_enc, pops_dec, L_=5):
     p_push = np.array([push_enc] * L_ + [0.5] + [push_dec] * L_)[None].repeat(2, 0)
     pops = np.array([pops_enc] * L_ + [0.0] + [pops_dec] * L_)[None].repeat(2, 0)
     run = SimpleNamespace(config=SimpleNamespace(model="sann", seed=0), id="mirror-sann-x")
-    from mannlib import hypotheses as H
+    from mannlib.methods import hypotheses as H
     return M.Analysis(run, np.ones((2, L_), int), {"p_push": p_push, "pops": pops}, 1.0, H.mirror_step_names(L_))
 
 
@@ -346,7 +345,7 @@ def test_lantm_parity_at_faint_and_half(even, expected):
 def sig(marginal, accuracy=None):
     marginal = np.asarray(marginal, float)
     acc = np.full((len(marginal), 3), 0.5) if accuracy is None else np.asarray(accuracy, float)
-    return S.Signature(acc, np.full(acc.shape, 100), marginal)
+    return MS.Signature(acc, np.full(acc.shape, 100), marginal)
 
 
 def signature_results(gru, sizes=((0.2, 0.3), (0.2, 0.3)), depth=((0.3, 0.2), (0.3, 0.2)), ppl=(3.0, 2.0, 1.5),
@@ -354,7 +353,7 @@ def signature_results(gru, sizes=((0.2, 0.3), (0.2, 0.3)), depth=((0.3, 0.2), (0
     """Made-up results for the quick profile: the Shakespeare GRU's marginal recall ``gru``;
     mean recall per size (GRU, LSTM) and per layer (GRU, LSTM); news perplexities of the
     Shakespeare, retrained and news LSTMs; their signatures' accuracy maps as constants ``dist``."""
-    p = S.get_profile("quick")
+    p = MS.get_profile("quick")
     r = {f"shakespeare-gru-1x{p.main}": {"signatures": {"layer1": sig(gru)}}}
     for c, means in zip(("gru", "lstm"), sizes):
         for h, v in zip(p.sizes, means):
@@ -369,9 +368,7 @@ def signature_results(gru, sizes=((0.2, 0.3), (0.2, 0.3)), depth=((0.3, 0.2), (0
 
 
 def signature_verdicts(monkeypatch, results) -> dict:
-    monkeypatch.setattr(S, "reproduce", lambda *a, **k: {})
-    monkeypatch.setattr(S, "load_results", lambda profile: results)
-    return {c.key: c.verdict for c, _ in SC.signature_claims("quick")}
+    return {c.key: c.verdict for c in MS.judge(results, MS.get_profile("quick"))}
 
 
 def decline(fall, rise):
@@ -380,8 +377,8 @@ def decline(fall, rise):
 
 
 @pytest.mark.parametrize("fall, rise, expected", [
-    (SC.DECLINE, SC.RISE, R), (SC.DECLINE - D, SC.RISE, N), (SC.DECLINE, SC.RISE + D, P),
-    (SC.DECLINE + D, SC.RISE - D, R)])
+    (MS.DECLINE, MS.RISE, R), (MS.DECLINE - D, MS.RISE, N), (MS.DECLINE, MS.RISE + D, P),
+    (MS.DECLINE + D, MS.RISE - D, R)])
 def test_signature_decline_at_decline_and_rise(monkeypatch, fall, rise, expected):
     gru = decline(fall, rise)
     assert (gru[0] - gru[-1], max(np.diff(gru))) == (fall, rise)
@@ -414,5 +411,5 @@ def test_signature_adaptation_at_closer_and_degenerate_gaps(monkeypatch, ppl, di
 @pytest.mark.parametrize("ppl, ratio", [((3.0, 2.0, 1.5), 2.0), ((7.0, 4.0, 2.5), 2.0), ((3.0, 2.0, 2.0), None),
                                         ((3.0, 2.0, 2.5), None), ((2.0, 2.0, 2.0), None), ((1.0, 2.0, 1.5), -2.0)])
 def test_perplexity_gap_ratio(ppl, ratio):
-    got = S.perplexity_gap_ratio(*ppl)
+    got = MS.perplexity_gap_ratio(*ppl)
     assert (np.isnan(got) if ratio is None else got == ratio)

@@ -7,13 +7,14 @@ shaped (B, T, ...) (controller gates, memory weightings, actions, keys, ...).
 from __future__ import annotations
 
 from .base import Memory, ModelError, ModelIO
+from . import registry
+from .registry import BUILDERS
 
-MODELS = ("srnn", "lstm", "sann", "tann", "lantm-invnorm", "lantm-softmax")
+MODELS = tuple(BUILDERS)   # srnn, lstm, tann, sann, lantm-invnorm, lantm-softmax (Wang's four, then Yang's)
 
 
 def build_model(name: str, io: ModelIO, **sizes):
     """The model called ``name`` for inputs/outputs ``io``; ``sizes`` override its Config."""
     if name not in MODELS:
         raise ModelError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    from . import registry
     return registry.build(name, io, **sizes)

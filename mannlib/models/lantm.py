@@ -61,27 +61,11 @@ from torch import nn
 from .base import Memory, ModelError, ModelIO
 from .controller import MANN, input_width
 from .lantm_fast import GATE, KEY, STEP, STRENGTH, VECTOR, lantm_sequence
+from ..papers.yang import TABLE2  # Yang Table 2: task -> model -> sizes, learning rate, #Param
 
 GROUPS = ("translation", "rotation", "scaling_rotation")
 WEIGHTINGS = ("invnorm", "softmax")
 OUTPUTS = ("hx", "hr", "h")
-
-# Yang 2016 Table 2: task -> model -> sizes. "lstm" is the 4 x 256 encoder-decoder baseline.
-_T2 = ("hidden", "vocab", "embed", "width", "lr", "params")
-TABLE2 = {
-    "copy": {"lantm-invnorm": (50, 128, 7, 20, 0.02, 26105), "lantm-softmax": (50, 128, 7, 20, 0.02, 26156),
-             "lstm": (256, 128, 7, None, 0.0002, 1918222)},
-    "reverse": {"lantm-invnorm": (50, 128, 7, 20, 0.02, 26105), "lantm-softmax": (50, 128, 7, 20, 0.02, 26156),
-                "lstm": (256, 128, 7, None, 0.0002, 1918222)},
-    "bigramflip": {"lantm-invnorm": (100, 128, 7, 20, 0.02, 70155),
-                   "lantm-softmax": (100, 128, 10, 20, 0.02, 72123),
-                   "lstm": (256, 128, 7, None, 0.0002, 1918222)},
-    "addition": {"lantm-invnorm": (50, 14, 14, 20, 0.01, 20291), "lantm-softmax": (50, 14, 14, 20, 0.01, 20291),
-                 "lstm": (256, 14, 64, None, 0.0002, 1918222)},
-    "double": {"lantm-invnorm": (50, 14, 7, 20, 0.02, 18695), "lantm-softmax": (50, 14, 14, 20, 0.02, 20291),
-               "lstm": (256, 14, 64, None, 0.0002, 1918222)},
-}
-TABLE2 = {task: {model: dict(zip(_T2, row)) for model, row in rows.items()} for task, rows in TABLE2.items()}
 
 
 def table2_sizes(task: str, model: str) -> dict:

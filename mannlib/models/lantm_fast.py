@@ -3,7 +3,7 @@
 Why: a LANTM step is ~40 tiny tensor operations on (B, 2)-sized tensors, and its memory grows
 by one entry per step. In eager PyTorch with autograd every op records a graph node that the
 backward pass replays; at batch 32 on a CPU this overhead, not arithmetic, is the whole cost
-(the plain loop of ``mannlib.bench`` takes ~270 ms per training step on copy at length 64).
+(the plain loop of ``mannlib.engine.bench`` takes ~270 ms per training step on copy at length 64).
 Here the forward loop runs without autograd into preallocated (T, ...) buffers and the
 backward loop is written by hand from the same equations; weight gradients are one matrix
 product over all T at the end. The loops run in C (``lantm_kernel.c``, via ``lantm_native``)

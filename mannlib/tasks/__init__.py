@@ -9,15 +9,16 @@ TASKS: dict[str, type] = {}
 
 def get_task(name: str, **kwargs) -> Task:
     """The task called ``name``; unknown names raise TaskError listing the allowed ones."""
-    _load()
+    load_tasks()
     if name not in TASKS:
         raise TaskError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
     return TASKS[name](**kwargs)
 
 
-def _load():
-    # Registered here, in the papers' order, whichever task module is imported first.
+def load_tasks():
+    """Import the task modules, which register themselves in :data:`TASKS` in the papers' order
+    (whichever task module is imported first)."""
     from . import mirror, m10ae, lantm  # noqa: F401
 
 
-_load()
+load_tasks()

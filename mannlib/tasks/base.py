@@ -68,7 +68,7 @@ class Task(ABC):
         allowed = self.allowed()
         if difficulty not in allowed:
             raise TaskError(f"task {self.name!r} cannot generate difficulty {difficulty}; "
-                            f"allowed: {_ranges(allowed)}")
+                            f"allowed: {ranges_text(allowed)}")
         return int(difficulty)
 
     def sample(self, rng: np.random.Generator, n: int, difficulty: int | None = None) -> list[Example]:
@@ -129,7 +129,7 @@ def answer_aligned_batch(xs: list[torch.Tensor], ys: list[torch.Tensor], difficu
     return Batch(x, y, mask, torch.tensor(difficulties, dtype=torch.long))
 
 
-def _ranges(values: list[int]) -> str:
+def ranges_text(values: list[int]) -> str:
     """[2, 3, 4, 8] -> '2-4, 8'; [2, 4, 6] -> '2-6 (even only)'."""
     evens = len(values) > 1 and all(u % 2 == 0 for u in values)
     out, start, prev = [], None, None

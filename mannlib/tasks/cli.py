@@ -11,8 +11,8 @@ import json
 
 import numpy as np
 
-from . import TASKS, _load, get_task
-from .base import _ranges
+from . import TASKS, get_task, load_tasks
+from .base import ranges_text
 
 
 def add_parser(subparsers) -> None:
@@ -36,11 +36,11 @@ def sample(args) -> int:
 
 
 def list_tasks(args) -> int:
-    _load()
+    load_tasks()
     rows = [("task", "train", "test", "allowed", "input", "output")]
     for name in TASKS:
         t = get_task(name)
-        rows.append((name, _span(t.train_range), _span(t.test_range), _ranges(t.allowed()),
+        rows.append((name, _span(t.train_range), _span(t.test_range), ranges_text(t.allowed()),
                      f"{t.input_size} {'tokens' if t.input_tokens else 'wide'}",
                      f"{t.output_size} {'bits' if t.output_bits else 'classes'}"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

@@ -41,7 +41,7 @@ PAD = "<pad>"
 VOCAB = (PAD,) + NUMERALS + LOW + HIGH   # input ids: 0 = padding, 1..9 numerals, 10..13 operators
 RESULTS = tuple("0123456789")            # output classes: the result's value
 
-_APPLY = {
+OPERATORS = {   # the four operators mod 10: + - * and / (modulo), as functions of (left, right)
     "+": lambda a, b: (a + b) % 10,
     "-": lambda a, b: (a - b) % 10,
     "*": lambda a, b: (a * b) % 10,
@@ -65,10 +65,10 @@ def running_values(tokens: list[str]) -> list[tuple[int, int]]:
             raise TaskError(f"malformed M10AE expression {''.join(tokens)!r}: numerals 1-9 and "
                             f"operators {' '.join(LOW + HIGH)} must alternate, starting and ending with a numeral")
         if tok in NUMERALS:
-            term = _APPLY[high](term, int(tok)) if high else int(tok)
-            out.append((_APPLY[low](done, term), term))
+            term = OPERATORS[high](term, int(tok)) if high else int(tok)
+            out.append((OPERATORS[low](done, term), term))
         elif tok in LOW:
-            done, low, high = _APPLY[low](done, term), tok, None
+            done, low, high = OPERATORS[low](done, term), tok, None
             out.append(out[-1])
         elif tok in HIGH:
             high = tok

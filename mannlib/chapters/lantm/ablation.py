@@ -1,0 +1,221 @@
+"""Which training setting lets the LANTM learn Table 1's sizes? (issue 16, the ablation)
+
+Yang §4 trains with "RMSProp with momentum .95" at Table 2's learning rates (0.02; addition 0.01)
+and halves the learning rate "after 100 epochs ... if the best error so far is not improved in 30
+epochs". Our first reading of that (the ``"paper"`` profile in :mod:`mannlib.engine.config`) stayed at
+chance on copy of sizes 2-64. Four places where the reading may differ from what the author ran
+(his public code, harvardnlp/lie-access-memory: ``options.lua``, ``train.lua``):
+
+* ``optimizer``: torch's ``RMSprop(momentum=0.95)`` adds heavy-ball momentum, which multiplies the
+  effective step by about 1 / (1 - 0.95) = 20. The author's code calls Torch7's ``optim.rmsprop``
+  with no momentum (a squared-gradient average with decay 0.99, like torch's ``alpha=0.99``):
+  here ``momentum=0``.
+* ``write gates``: the author's write key gate and write step gate biases are -10 (ours -5),
+  so that writes start on a straight line (§4, "Tweaks to the LANTM model").
+* ``clip``: the author clips the gradient norm at 32 (ours 10).
+* ``schedule``: our halving reads the "error" of an epoch as its 10-batch training loss, which is
+  noisy and halves 15-30 times a run; ``schedule="none"`` keeps the learning rate fixed.
+
+The ablation: the paper profile as it was, each difference switched on alone, all four together,
+and the first three with the paper's halving rule read on a development error instead of a fixed
+rate (``schedule="yang-dev"``: 1 - the dev fine score, checked at every dev evaluation, i.e. every
+20 epochs, so "not improved in 30 epochs" means two evaluations without a new best); copy and addition at Table 1's sizes (2-64 and 2-16 digits), Table 2's sizes and
+learning rates, :data:`STEPS` updates, seeds :data:`SEEDS`. The author's code also blanks the
+input and stops writing during the answer phase; our tasks already feed a constant ``</s>``
+during the answer, and the models never know which phase they are in (a memory never learns
+which task it serves), so that difference is not ablated.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ...engine.cache import Run, train_or_load
+from ...engine.config import RunConfig, profile_config
+
+TASKS = ("copy", "addition")
+MODEL = "lantm-invnorm"
+SEEDS = (0, 1)
+STEPS = 5000          # Yang §5: addition learned "from about 0.16 million samples" = 5,000 batches of 32
+                      # (mannlib.papers.yang.ADDITION_SAMPLES / BATCH_SIZE)
+
+# A longer look: the author's reading (all four switches) for the author's budget
+# (xopts/*/lantm_*.json: 1,000 iterations of 10 batches) on all five tasks, one seed.
+LONG_SETTING, LONG_STEPS, LONG_SEEDS = "all four", 10_000, (0,)
+LONG_TASKS = ("copy", "reverse", "bigramflip", "double", "addition")
+
+# setting -> overrides of profile_config(task, MODEL, "paper"); the first row is the paper profile.
+SWITCHES = {
+    "optimizer": {"momentum": 0.0},
+    "write gates": {"sizes.write_gate_bias": -10.0},
+    "clip": {"clip": 32.0},
+    "schedule": {"schedule": "none"},
+}
+ALL_FOUR = {k: v for o in SWITCHES.values() for k, v in o.items()}
+SETTINGS = {"as before": {}, **{f"+ {name}": o for name, o in SWITCHES.items()},
+            "all four": ALL_FOUR, "all four, dev halving": {**ALL_FOUR, "schedule": "yang-dev"}}
+
+
+def overrides(setting: str, model: str = MODEL) -> dict:
+    """``setting``'s overrides of the paper profile for ``model`` (the write gates exist only in
+    a LANTM, so the LSTM baseline takes the rest)."""
+    if setting not in SETTINGS:
+        raise ValueError(f"unknown ablation setting {setting!r}; choose one of {', '.join(SETTINGS)}")
+    return {k: v for k, v in SETTINGS[setting].items() if model.startswith("lantm") or not k.startswith("sizes.")}
+
+
+def config(task: str, setting: str, seed: int, model: str = MODEL, steps: int = STEPS,
+           profile: str = "paper") -> RunConfig:
+    """One run: the ``profile`` config of (task, model) with ``setting``'s overrides and ``steps``
+    updates (the quick profile keeps its own few steps)."""
+    extra = {} if profile == "quick" else {"steps": steps}
+    return profile_config(task, model, profile, seed, **extra, **overrides(setting, model))
+
+
+def configs(seeds=SEEDS, tasks=TASKS, settings=tuple(SETTINGS), profile: str = "paper") -> list[RunConfig]:
+    """Every ablation run, seed by seed (a budget cut short still covers every setting once)."""
+    return [config(task, s, seed, profile=profile) for seed in seeds for s in settings for task in tasks]
+
+
+@dataclass
+class Diverged:
+    """A run whose loss or gradient became infinite: the cache keeps nothing of it, so loading
+    it retrains it up to the same step (deterministic, seconds); the ablation counts it as a
+    result (0% coarse, ``diverged``)."""
+    config: RunConfig
+    message: str
+
+
+def long_configs(profile: str = "paper") -> list[RunConfig]:
+    """:data:`LONG_SETTING` for :data:`LONG_STEPS` updates on :data:`LONG_TASKS` (quick: its own steps)."""
+    return [config(task, LONG_SETTING, seed, steps=LONG_STEPS, profile=profile)
+            for seed in LONG_SEEDS for task in LONG_TASKS]
+
+
+def load_long(profile: str = "paper") -> list[tuple[str, Run]]:
+    """(label, run) for :func:`long_configs`, labelled with the setting and its updates."""
+    label = f"{LONG_SETTING}, {LONG_STEPS:,} updates"
+    return [(label, train_or_load(c, progress="none")) for c in long_configs(profile)]
+
+
+def load_runs(profile: str = "paper", train_missing: bool = True, seeds=SEEDS) -> list[tuple[str, Run | Diverged]]:
+    """(setting, run) for :func:`configs`, a :class:`Diverged` for a run that diverges; with
+    ``train_missing=False`` runs not in the cache are skipped."""
+    from ...engine.cache import MANIFEST, run_path
+    from ...engine.train import TrainingDiverged
+    out = []
+    for seed in seeds:
+        for s in SETTINGS:
+            for task in TASKS:
+                c = config(task, s, seed, profile=profile)
+                if not train_missing and not (run_path(c) / MANIFEST).exists():
+                    continue
+                try:
+                    out.append((s, train_or_load(c, progress="none")))
+                except TrainingDiverged as e:
+                    out.append((s, Diverged(c, str(e))))
+    return out
+
+
+def table(runs: list[tuple[str, Run | Diverged]]) -> pd.DataFrame:
+    """One row per (setting, task, seed): test coarse at 1x and 2x of the kept (best dev)
+    weights (sizes <= m and m < size <= 2m; 0 for a diverged run), final training loss, the step
+    of the best dev point, the final learning rate, how often the schedule halved it, and
+    whether the run diverged."""
+    rows = []
+    for setting, r in runs:
+        row = {"setting": setting, "task": r.config.task, "seed": r.config.seed}
+        if isinstance(r, Diverged):
+            rows.append({**row, "1x coarse": 0.0, "2x coarse": 0.0, "final loss": float("nan"),
+                         "best dev step": 0, "final lr": float("nan"), "halvings": 0, "diverged": True})
+            continue
+        m = r.task.train_range[1]
+        ev = r.eval.reset_index()
+        right = ev["accuracy"] * ev["n"]
+        one, two = ev["difficulty"] <= m, (ev["difficulty"] > m) & (ev["difficulty"] <= 2 * m)
+        best = r.curve.loc[r.curve["dev_acc"].idxmax()]
+        rows.append({**row, "1x coarse": right[one].sum() / ev["n"][one].sum(),
+                     "2x coarse": right[two].sum() / ev["n"][two].sum(),
+                     "final loss": float(r.curve["loss"].iloc[-1]),
+                     "best dev step": int(best["step"]), "final lr": float(r.curve["lr"].iloc[-1]),
+                     "halvings": halvings(r), "diverged": False})
+    return pd.DataFrame(rows)
+
+
+def halvings(r: Run) -> int:
+    """How often the halving schedule (Yang §4) cut the run's learning rate."""
+    return int(round(math.log2(r.config.lr / r.curve["lr"].iloc[-1]))) if len(r.curve) else 0
+
+
+def summary(t: pd.DataFrame) -> pd.DataFrame:
+    """:func:`table` per (setting, task): median, min and max over seeds of the 1x and 2x coarse
+    scores, settings in :data:`SETTINGS` order."""
+    g = t.groupby(["setting", "task"])[["1x coarse", "2x coarse"]].agg(["median", "min", "max"])
+    order = [(s, task) for s in SETTINGS for task in TASKS if (s, task) in g.index]
+    return g.loc[order]
+
+
+LEARNS = 0.5   # a setting "learns" a task when its median 1x coarse over seeds is at least this
+
+
+def learners(t: pd.DataFrame) -> dict[str, list[str]]:
+    """setting -> the tasks it learns (median 1x coarse >= :data:`LEARNS`)."""
+    med = t.groupby(["setting", "task"])["1x coarse"].median()
+    return {s: [task for task in TASKS if med.get((s, task), 0.0) >= LEARNS] for s in SETTINGS
+            if s in set(t["setting"])}
+
+
+def best_setting(t: pd.DataFrame) -> str:
+    """The setting with the highest mean over tasks of the median 2x coarse score (then 1x);
+    ties go to the earlier setting in :data:`SETTINGS` (fewer changes)."""
+    med = t.groupby(["setting", "task"])[["1x coarse", "2x coarse"]].median().groupby("setting").mean()
+    rank = sorted(med.index, key=lambda s: (-med.loc[s, "2x coarse"].round(3), -med.loc[s, "1x coarse"].round(3),
+                                             list(SETTINGS).index(s)))
+    return rank[0]
+
+
+def findings(t: pd.DataFrame) -> str:
+    """The ablation in words, from :func:`learners` and :func:`best_setting`: what each setting
+    learns and which one is best."""
+    learn = learners(t)
+
+    def tasks(s):
+        return " and ".join(learn[s]) if learn[s] else "neither task"
+    parts = [f"As before, the LANTM learns {tasks('as before')}." if "as before" in learn else ""]
+    div = t[t["diverged"]] if "diverged" in t else t.iloc[:0]
+    if len(div):
+        parts.append(f"{len(div)} run{'s' * (len(div) > 1)} diverged (an infinite loss or gradient): "
+                     + "; ".join(f"{r.setting} on {r.task}, seed {r.seed}" for r in div.itertuples()) + ".")
+    alone = [f"{s[2:]} learns {tasks(s)}" for s in learn if s.startswith("+ ")]
+    if alone:
+        parts.append("Switched on alone: " + "; ".join(alone) + ".")
+    if "all four" in learn:
+        parts.append(f"All four together learn {tasks('all four')}.")
+    if "all four, dev halving" in learn:
+        parts.append(f"With the halving rule read on the development error instead of a fixed rate, they learn "
+                     f"{tasks('all four, dev halving')}.")
+    parts.append(f"Best (mean over tasks of the median 2x coarse score): {best_setting(t)}.")
+    return " ".join(p for p in parts if p)
+
+
+def curves_figure(runs: list[tuple[str, Run]]):
+    """Dev coarse score against updates, one panel per task, one colour per setting, one line
+    per seed (none for a diverged run): where each setting starts to learn, if it does."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    frames = [r.curve.assign(setting=s, task=r.config.task, seed=r.config.seed) for s, r in runs
+              if not isinstance(r, Diverged)]
+    df = pd.concat(frames, ignore_index=True)
+    tasks = [t for t in TASKS if t in set(df["task"])]
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.2), sharey=True, squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        sns.lineplot(df[df["task"] == task], x="step", y="dev_acc", hue="setting", units="seed",
+                     estimator=None, hue_order=[s for s in SETTINGS if s in set(df["setting"])], ax=ax,
+                     legend=ax is axes[0][-1])
+        ax.set(title=task, xlabel="update", ylabel="dev coarse score", ylim=(-0.03, 1.03))
+    if axes[0][-1].get_legend():
+        sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+    fig.tight_layout()
+    return fig

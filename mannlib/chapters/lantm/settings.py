@@ -1,0 +1,181 @@
+"""The LANTM chapter's settings and runs: which runs each scale trains, and how they are loaded.
+
+Scales. ``"paper"`` (the default) is Yang's setting: Table 1's sizes, Table 2's sizes and
+learning rates, RMSProp and the halving schedule, read as the ablation of
+:mod:`mannlib.chapters.lantm.ablation` found works (:data:`READING`), for :data:`PAPER_STEPS`
+updates per run. ``"fits"`` is the setting of an earlier version of this chapter (:data:`FITS`):
+a quarter of Table 1's training sizes, RMSProp with momentum 0.95 at a small learning rate for
+the LANTMs (the LSTM keeps Table 2's), the same number of updates for every model.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ...engine.cache import Run, train_or_load
+from ...engine.config import RunConfig, profile_config
+from ...papers import yang
+from ...tasks import get_task
+from ...tasks.lantm import LANTM_TASKS
+from . import ablation
+
+TASKS = tuple(LANTM_TASKS)                       # copy, reverse, bigramflip, double, addition
+LANTMS = ("lantm-invnorm", "lantm-softmax")
+MODELS = LANTMS + ("lstm",)                      # Table 2/3 rows: InvNorm, SoftMax, 4 x 256 LSTM
+SCALES = ("paper", "fits")
+PAPER_TEST_PROBLEMS = yang.TEST_PROBLEMS         # §4: "100 batches of random problems" (of 32)
+
+# --- what two CPU cores afford ("fits") ----------------------------------------------------------
+# task -> (training maximum m, parameter updates). A quarter of Table 1's maxima (64, 64, 32, 40,
+# 16); pilot runs (chapter text) learned copy of length <= 16 in ~2,500 updates but not copy of
+# length <= 32 in 4,000; the arithmetic tasks learn more slowly and get more updates.
+FITS = {"copy": (16, 6000), "reverse": (16, 8000), "bigramflip": (8, 8000), "double": (10, 12000),
+        "addition": (4, 15000)}
+FITS_LR = 3e-4            # RMSProp (momentum 0.95) at Table 2's 0.02 stays at chance in our pilots
+FITS_SEEDS = {"lantm-invnorm": (0, 1, 2), "lantm-softmax": (0, 1, 2), "lstm": (0,)}   # the LSTM: one seed, as the paper
+
+# --- the paper's scale ---------------------------------------------------------------------------
+READING = "+ optimizer"            # the ablation's best setting (ablation.best_setting), behind the paper scale
+PAPER_STEPS = ablation.STEPS       # updates per LANTM run (the ablation's, so its runs are Table 3's too)
+PAPER_SEEDS = {"lantm-invnorm": (0, 1, 2), "lantm-softmax": (0, 1, 2)}
+LSTM_SEEDS = (0,)                  # the 4 x 256 LSTM at Table 1's sizes: trained only with train_lstm=True
+QUICK_M = {"copy": 4, "reverse": 4, "bigramflip": 4, "double": 4, "addition": 2}
+
+CHANCE_LOSS = math.log(128)   # 4.85: uniform guessing over the 128 characters
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str                 # paper | quick (mannlib.notebook.PROFILES)
+    scale: str                   # fits | paper (SCALES); quick ignores it
+    seeds: dict                  # model -> seeds trained
+    table4_sizes: int = 8        # sizes per Table 4 column (evenly spaced over its range)
+    table4_n: int = 32           # problems per size
+    trace_factor: int = 2        # the appendix figures run a problem of trace_factor x m
+
+
+def settings(profile: str, scale: str = "paper", train_lstm: bool = False) -> Settings:
+    """The chapter's settings; ``scale`` picks the paper's (see the module docstring) or
+    :data:`FITS`. At the paper scale the 4 x 256 LSTM baseline is part of the runs only with
+    ``train_lstm`` (hours per task on a CPU core). Quick: tiny models on tiny sizes, seconds."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    if profile == "paper":
+        if scale == "fits":
+            return Settings("paper", scale, FITS_SEEDS)
+        return Settings("paper", scale, {**PAPER_SEEDS, **({"lstm": LSTM_SEEDS} if train_lstm else {})})
+    if profile == "quick":
+        return Settings("quick", scale, FITS_SEEDS, table4_sizes=2, table4_n=8, trace_factor=2)
+    raise ValueError(f"unknown profile {profile!r}; choose one of paper, quick")
+
+
+def train_max(s: Settings, task: str) -> int:
+    """m, the largest training size of ``task`` under ``s``."""
+    if s.profile == "quick":
+        return QUICK_M[task]
+    return FITS[task][0] if s.scale == "fits" else get_task(task).train_range[1]
+
+
+def eval_n(task: str, m: int) -> int:
+    """Test problems per size so that Table 3's 1x column holds about 100 batches of 32 (§4)."""
+    sizes = get_task(task, train_max=m).difficulties("train")
+    return math.ceil(PAPER_TEST_PROBLEMS / len(sizes))
+
+
+def dev_sizes(task: str, m: int) -> tuple:
+    """m/2, m, 3m/2, 2m (the paper profile's dev sizes), rounded to sizes the task has."""
+    step = get_task(task).step
+    return tuple(sorted({max(step, (k * m // 2) // step * step) for k in (1, 2, 3, 4)}))
+
+
+def config(s: Settings, task: str, model: str, seed: int) -> RunConfig:
+    """One run of the chapter. Paper scale: the paper profile read as :data:`READING`, for
+    :data:`PAPER_STEPS` updates (the LSTM: the profile's 20,000 at Table 2's 2e-4, read alike).
+    Fits: Table 2's sizes trained on 2..m (:data:`FITS`) at :data:`FITS_LR`, tested on every
+    size 2..2m. Quick: the quick profile on tiny sizes."""
+    if s.profile == "paper" and s.scale == "paper":
+        if model == "lstm":
+            return profile_config(task, model, "paper", seed, **ablation.overrides(READING, model))
+        return ablation.config(task, READING, seed, model=model, steps=PAPER_STEPS)
+    m = train_max(s, task)
+    dev = tuple(get_task(task, train_max=m).check_difficulty(d) for d in dev_sizes(task, m))
+    if s.profile == "quick":
+        return profile_config(task, model, "quick", seed, **{"task_args.train_max": m}, dev_difficulties=dev,
+                              eval_difficulties=(m, 2 * m))
+    lr = FITS_LR if model in LANTMS else profile_config(task, model, "paper").lr   # the LSTM keeps Table 2's 2e-4
+    return profile_config(task, model, "paper", seed, **{"task_args.train_max": m}, lr=lr,
+                          steps=FITS[task][1], dev_difficulties=dev, eval_difficulties=None,
+                          eval_n=eval_n(task, m))
+
+
+def configs(s: Settings, models=None) -> list[RunConfig]:
+    """Every run of ``s``, seed by seed, then model by model (InvNorm first), then task: a
+    budget cut short still leaves every model with a seed. ``models`` restricts them (default:
+    every model of ``s.seeds``)."""
+    models = [m for m in MODELS if m in s.seeds and (models is None or m in models)]
+    seeds = sorted({seed for m in models for seed in s.seeds[m]})
+    return [config(s, task, model, seed) for seed in seeds for model in models if seed in s.seeds[model]
+            for task in TASKS]
+
+
+def paper_runs() -> list[RunConfig]:
+    """``reproduce lantm`` (Yang §4-5, Tables 3-4 and appendix B): the ablation that picks the
+    reading of §4's training setting, then LANTM-InvNorm and -SoftMax on the five tasks at
+    Table 1's sizes (the ablation's runs of the chosen setting are Table 3's too); each once,
+    in order."""
+    runs = ablation.configs() + ablation.long_configs() + configs(settings("paper"))
+    return list({c.to_json(): c for c in runs}.values())
+
+
+def fits_runs() -> list[RunConfig]:
+    """``reproduce lantm-fits``: the ``scale="fits"`` runs, a quarter of Table 1's sizes, the
+    momentum-0.95 reading of RMSProp at a small learning rate, and the 4 x 256 LSTM baseline at
+    those sizes."""
+    return configs(settings("paper", "fits"))
+
+
+def load_runs(s: Settings, models=None, train_missing: bool = True, diverged: list | None = None) -> list[Run]:
+    """Load (or train what is missing of) :func:`configs`; quick runs train silently. With
+    ``train_missing=False`` runs not in the cache are skipped (a budget cut short). A run whose
+    loss or gradient becomes infinite has no weights to score: it is left out, and appended to
+    ``diverged`` (when given) as a :class:`~mannlib.chapters.lantm.ablation.Diverged`."""
+    from ...engine.cache import MANIFEST, run_path
+    from ...engine.train import TrainingDiverged
+    progress = "none" if s.profile == "quick" else "auto"
+    runs = []
+    for c in configs(s, models):
+        if not train_missing and not (run_path(c) / MANIFEST).exists():
+            continue
+        try:
+            runs.append(train_or_load(c, progress=progress))
+        except TrainingDiverged as e:
+            if diverged is not None:
+                diverged.append(ablation.Diverged(c, str(e)))
+    return runs
+
+
+def diverged_text(diverged: list) -> str:
+    """The runs left out of the tables because they diverged, in words ("" when none)."""
+    if not diverged:
+        return "No run diverged."
+    step = lambda d: d.message.split(" at step ")[-1].split(" ")[0]   # noqa: E731
+    return (f"{len(diverged)} run{'s' * (len(diverged) > 1)} diverged (an infinite loss or gradient) and "
+            f"{'are' if len(diverged) > 1 else 'is'} left out of the tables: "
+            + "; ".join(f"{d.config.model} on {d.config.task}, seed {d.config.seed}, at update {step(d)}"
+                        for d in diverged) + ".")
+
+
+def train_command(c: RunConfig) -> str:
+    """The command line that trains ``c``: ``python -m mannlib train`` with a ``--set`` for
+    every field that differs from the paper profile's config."""
+    base = profile_config(c.task, c.model, c.profile, c.seed).to_dict()
+    sets = []
+    for key, value in c.to_dict().items():
+        if key in ("sizes", "task_args"):
+            sets += [f"{key}.{k}={v}" for k, v in value.items() if base[key].get(k) != v]
+        elif value != base.get(key):
+            v = "null" if value is None else ("[" + ",".join(map(str, value)) + "]" if isinstance(value, list) else value)
+            sets.append(f"{key}={v}")
+    seed = f" --seed {c.seed}" if c.seed else ""
+    profile = "" if c.profile == "paper" else f" --profile {c.profile}"
+    return f"python -m mannlib train {c.task} {c.model}{seed}{profile}" + "".join(f" --set {x}" for x in sets)

@@ -1,0 +1,207 @@
+"""Yang's Tables 2-4 from our models and runs, next to the paper's, and what the runs cost.
+
+Table 2: :func:`table2`; Table 3: :func:`score_frame`, :func:`per_seed`, :func:`table3`,
+:func:`show_table3`; Table 4: :func:`extrapolation_scores`, :func:`best_runs`, :func:`table4`;
+the cost: :func:`wall_times`, :func:`paper_cost` (:func:`step_seconds` per update).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ...engine.cache import Run
+from ...engine.config import profile_config
+from ...engine.train import step_seconds
+from ...models import ModelIO, build_model
+from ...models.lantm import table2_sizes
+from ...papers import yang
+from ...tasks import get_task
+from .ablation import halvings
+from .settings import MODELS, TASKS, Settings, config, settings
+
+PAPER_TABLE3 = yang.TABLE3       # Yang Table 3, percent: task -> model -> (1x coarse, 1x fine, 2x coarse, 2x fine)
+PAPER_TABLE4 = yang.TABLE4       # Yang Table 4 (InvNorm), percent: task -> factor -> (coarse, fine)
+FACTORS = yang.TABLE4_FACTORS    # 4, 5, 8
+
+
+# --- Table 2 --------------------------------------------------------------------------------------
+def n_params(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def table2(tasks=TASKS, models=MODELS) -> pd.DataFrame:
+    """Yang Table 2 from built models: sizes, our parameter count and the paper's."""
+    rows = []
+    for model in models:
+        for task in tasks:
+            t, row = get_task(task), yang.TABLE2[task][model]
+            with torch.random.fork_rng(devices=[]):
+                net = build_model(model, ModelIO(t.input_size, t.output_size, t.input_tokens),
+                                  **table2_sizes(task, model))
+            ours = n_params(net)
+            rows.append({"model": model, "task": task,
+                         "LSTM size": f"4 x {row['hidden']}" if model == "lstm" else row["hidden"],
+                         "vocab": t.input_size, "embed": row["embed"], "mem. width": row["width"] or "NA",
+                         "LR": row["lr"], "#param (ours)": ours, "#param (paper)": row["params"],
+                         "difference": ours - row["params"]})
+    return pd.DataFrame(rows).set_index(["model", "task"])
+
+
+# --- Table 3 --------------------------------------------------------------------------------------
+def score_frame(runs: list[Run]) -> pd.DataFrame:
+    """One row per (task, model, seed, size): n, coarse, fine, m (the training maximum) and
+    ``column``: 1x (size <= m) or 2x (m < size <= 2m)."""
+    frames = []
+    for r in runs:
+        m = r.task.train_range[1]
+        ev = r.eval.reset_index().rename(columns={"difficulty": "size", "accuracy": "coarse"})
+        ev = ev[ev["size"] <= 2 * m]
+        frames.append(ev.assign(task=r.config.task, model=r.config.model, seed=r.config.seed, m=m,
+                                column=np.where(ev["size"] <= m, "1x", "2x")))
+    return pd.concat(frames, ignore_index=True)[["task", "model", "seed", "size", "m", "column", "n", "coarse", "fine"]]
+
+
+def per_seed(scores: pd.DataFrame) -> pd.DataFrame:
+    """Coarse and fine per (task, model, seed, column): problems right / problems, and the mean
+    of the per-size fine scores (every size has the same number of problems)."""
+    g = scores.assign(right=scores["coarse"] * scores["n"]).groupby(["task", "model", "seed", "column"])
+    return pd.DataFrame({"coarse": g["right"].sum() / g["n"].sum(), "fine": g["fine"].mean()}).reset_index()
+
+
+def median_coarse(scores: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Median over seeds of ``model``'s coarse score: index task (in :data:`TASKS` order),
+    columns 1x, 2x."""
+    p = per_seed(scores)
+    p = p[p["model"] == model]
+    return p.pivot_table(index="task", columns="column", values="coarse", aggfunc="median").reindex(
+        [t for t in TASKS if t in set(p["task"])])
+
+
+def table3(scores: pd.DataFrame) -> pd.DataFrame:
+    """Our Table 3: per (task, model) and (column, score): median, min and max over seeds.
+    Index (task, model); columns (column, score, stat)."""
+    p = per_seed(scores).melt(["task", "model", "seed", "column"], ["coarse", "fine"], var_name="score")
+    t = p.groupby(["task", "model", "column", "score"])["value"].agg(["median", "min", "max"])
+    t = t.unstack(["column", "score"]).reorder_levels([1, 2, 0], axis=1).sort_index(axis=1)
+    order = [(task, m) for task in TASKS for m in MODELS if (task, m) in t.index]
+    return t.loc[order]
+
+
+def show_table3(t3: pd.DataFrame, paper=PAPER_TABLE3) -> pd.DataFrame:
+    """Ours next to the paper's, percent: "ours (min-max over seeds) | paper" per column."""
+    cols = [("1x", "coarse"), ("1x", "fine"), ("2x", "coarse"), ("2x", "fine")]
+    rows = {}
+    for (task, model) in t3.index:
+        row = {}
+        for i, col in enumerate(cols):
+            med, lo, hi = (t3.loc[(task, model), col + (stat,)] for stat in ("median", "min", "max"))
+            spread = f" ({100 * lo:.0f}-{100 * hi:.0f})" if hi > lo else ""
+            row[f"{col[0]} {col[1]}"] = f"{100 * med:.0f}%{spread} | {paper[task][model][i]}%"
+        rows[(task, model)] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.names = ["task", "model"]
+    return out
+
+
+def n_seeds(scores: pd.DataFrame) -> pd.Series:
+    return scores.groupby(["task", "model"])["seed"].nunique()
+
+
+# --- Table 4 and extrapolation --------------------------------------------------------------------
+def spaced(sizes: list[int], k: int) -> list[int]:
+    """``k`` sizes evenly spaced over ``sizes`` (both ends included), in order, no repeats."""
+    idx = np.unique(np.linspace(0, len(sizes) - 1, min(k, len(sizes))).round().astype(int))
+    return [sizes[i] for i in idx]
+
+
+@torch.no_grad()
+def predict(model, task, examples: list) -> list[dict]:
+    """Per example: truth and prediction (token ids over the answer incl. <e>) and whether
+    each character is right."""
+    batch = task.encode(examples)
+    pred = model(batch.x).argmax(-1)                                                   # (B, T)
+    out = []
+    for i in range(len(examples)):
+        m = batch.mask[i]
+        truth, guess = batch.y[i][m], pred[i][m]
+        out.append({"truth": truth.numpy(), "pred": guess.numpy(), "ok": (truth == guess).numpy()})
+    return out
+
+
+def first_error(ok: np.ndarray) -> float:
+    """Where the first wrong character sits in the answer, 0 (first) .. 1 (last); NaN if none."""
+    wrong = np.flatnonzero(~ok)
+    return wrong[0] / max(len(ok) - 1, 1) if len(wrong) else math.nan
+
+
+def extrapolation_scores(run: Run, factors=FACTORS, sizes_per: int = 8, n: int = 32, seed: int = 4321) -> pd.DataFrame:
+    """Table 4 for one run: per factor, coarse, fine, the problems and sizes tested, and the
+    median position of the first error in the wrong answers (:func:`first_error`)."""
+    from ...engine.train import test_sets
+    task, rows = run.task, []
+    for f in factors:
+        sizes = spaced(task.extrapolation(f), sizes_per)
+        results = []
+        for size, examples in test_sets(task, n, seed, sizes).items():
+            for i in range(0, len(examples), 64):
+                results += predict(run.model, task, examples[i:i + 64])
+        ok = [r["ok"] for r in results]
+        firsts = [first_error(o) for o in ok if not o.all()]
+        rows.append({"task": run.config.task, "seed": run.config.seed, "factor": f,
+                     "sizes": f"{sizes[0]}-{sizes[-1]}", "problems": len(ok),
+                     "coarse": float(np.mean([o.all() for o in ok])), "fine": float(np.mean([o.mean() for o in ok])),
+                     "first_error": float(np.median(firsts)) if firsts else math.nan})
+    return pd.DataFrame(rows)
+
+
+def best_runs(runs: list[Run], scores: pd.DataFrame, model: str = "lantm-invnorm") -> dict[str, Run]:
+    """Per task, the ``model`` run with the best 2x coarse score (then 1x, then lowest seed)."""
+    ps = per_seed(scores).pivot_table(index=["task", "model", "seed"], columns="column", values="coarse")
+    best = {}
+    for task in TASKS:
+        cands = [r for r in runs if r.config.task == task and r.config.model == model]
+        if cands:
+            best[task] = max(cands, key=lambda r: (ps.loc[(task, model, r.config.seed), "2x"],
+                                                   ps.loc[(task, model, r.config.seed), "1x"], -r.config.seed))
+    return best
+
+
+def table4(ext: pd.DataFrame, paper=PAPER_TABLE4) -> pd.DataFrame:
+    """Ours next to the paper's: "ours | paper" per (factor, score), percent; paper blanks "-"."""
+    rows = {}
+    for task, g in ext.groupby("task", sort=False):
+        row = {}
+        for _, r in g.iterrows():
+            p = paper.get(task, {}).get(r["factor"])
+            for j, score in enumerate(("coarse", "fine")):
+                row[f"{r['factor']}x {score}"] = f"{100 * r[score]:.0f}% | " + (f"{p[j]}%" if p else "-")
+        rows[task] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("task")
+
+
+# --- cost -----------------------------------------------------------------------------------------
+def wall_times(runs: list[Run]) -> pd.DataFrame:
+    """The honest cost: per run, updates, training wall time on this machine and per update, and
+    how often the schedule halved the learning rate (:func:`~.ablation.halvings`)."""
+    rows = [{"task": r.config.task, "model": r.config.model, "seed": r.config.seed,
+             "sizes": f"2-{r.task.train_range[1]}", "updates": r.config.steps,
+             "wall (s)": r.manifest["wall_s"], "ms / update": 1000 * r.manifest["wall_s"] / r.config.steps,
+             "halvings": halvings(r), "created": r.manifest.get("created", "")} for r in runs]
+    return pd.DataFrame(rows).set_index(["task", "model", "seed"]).round(1)
+
+
+def paper_cost(s: Settings, models=MODELS, steps: int | None = None, reps: int = 2) -> pd.DataFrame:
+    """What the paper-scale runs cost here: per (model, task) the measured seconds per update at
+    Table 1's sizes (batch 32) and the hours for ``steps`` updates (default: the paper scale's,
+    :func:`~.settings.config`). Quick: the quick configs (tiny; a smoke test, not a measurement)."""
+    rows, paper = [], settings("paper", "paper", train_lstm=True)
+    for model in models:
+        for task in TASKS:
+            c = config(paper, task, model, 0) if s.profile == "paper" else profile_config(task, model, "quick", 0)
+            sec = step_seconds(c, reps)
+            n = steps or c.steps
+            rows.append({"model": model, "task": task, "s / update": sec, "updates": n, "hours": sec * n / 3600})
+    return pd.DataFrame(rows).set_index(["model", "task"])

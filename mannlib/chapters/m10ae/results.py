@@ -1,0 +1,150 @@
+"""The M10AE chapter's results (Wang et al. 2019, Fig. 5): the tuning grid and whether it decides
+(:func:`tuning_table`, :func:`grid_choice`), accuracy per #LPO (:func:`lpo_scores`,
+:func:`range_table`), training cost (:func:`wall_times`), whether longer training helps
+(:func:`longer_training`, :func:`longer_text`, :func:`plot_longer`) and how much a curve still
+gains at its end (:func:`late_gain`)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ...engine.cache import Run
+from ..base import epochs, noise
+from ..wang_common import model_order
+from .settings import CHOSEN, MODELS, TEST_LPO, TRAIN_MAX
+
+
+def tuning_table(runs: list[Run]) -> pd.DataFrame:
+    """The grid as a table, best dev accuracy first: lr, batch_size, steps, dev_acc (last point),
+    best_dev_acc, wall_s. (As :func:`mannlib.engine.sweep.tune`, from runs already loaded.)"""
+    rows = [{"lr": r.config.lr, "batch_size": r.config.batch_size, "steps": r.config.steps,
+             "dev_acc": float(r.curve["dev_acc"].iloc[-1]), "best_dev_acc": float(r.curve["dev_acc"].max()),
+             "wall_s": float(r.manifest["wall_s"])} for r in runs]
+    return pd.DataFrame(rows).sort_values(["dev_acc", "best_dev_acc"], ascending=False, kind="stable")
+
+
+def grid_choice(tuning: pd.DataFrame, n_dev: int, chosen: dict = CHOSEN) -> dict:
+    """Is the grid's winner really better than :data:`CHOSEN`? tuning: :func:`tuning_table`;
+    n_dev: dev examples per run. ``gap`` = best dev_acc - chosen dev_acc, ``se`` the standard
+    error of that difference (two independent binomials at the pooled accuracy), ``decided``
+    whether the gap exceeds 2 se, i.e. whether the grid distinguishes the two settings."""
+    best = tuning.iloc[0]
+    row = tuning[(tuning["lr"] == chosen["lr"]) & (tuning["batch_size"] == chosen["batch_size"])]
+    if row.empty:
+        raise ValueError(f"the chosen setting {chosen} is not in the grid")
+    mine = row.iloc[0]
+    p = (best["dev_acc"] + mine["dev_acc"]) / 2
+    se = noise(p, n_dev) / 2                        # one standard error of the difference
+    gap = float(best["dev_acc"] - mine["dev_acc"])
+    return {"best_lr": float(best["lr"]), "best_batch": int(best["batch_size"]), "best_dev": float(best["dev_acc"]),
+            "chosen_dev": float(mine["dev_acc"]), "gap": gap, "se": se, "decided": gap > 2 * se,
+            "spread": float(tuning["dev_acc"].max() - tuning["dev_acc"].min())}
+
+
+def lpo_scores(acc: pd.DataFrame, lpo=TEST_LPO) -> pd.DataFrame:
+    """Mean accuracy over ``lpo`` per (model, seed), then per model: median, min and max over
+    seeds (index model, paper order)."""
+    per_seed = acc[acc["difficulty"].isin(lpo)].groupby(["model", "seed"])["accuracy"].mean()
+    table = per_seed.groupby("model").agg(["median", "min", "max"])
+    return table.loc[model_order(table.index)]
+
+
+def range_table(acc: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy per model, "median (min-max)" over seeds in percent: inside the training range
+    (#LPO 0-14), beyond it (15-20), and at #LPO 20 alone."""
+    cols = {"#LPO 0-14": tuple(range(TRAIN_MAX + 1)), "#LPO 15-20": TEST_LPO, "#LPO 20": (TEST_LPO[-1],)}
+    out = {}
+    for name, lpo in cols.items():
+        t = lpo_scores(acc, lpo)
+        out[name] = [f"{100 * a:.1f}% ({100 * b:.0f}-{100 * c:.0f})" for a, b, c in zip(t["median"], t["min"], t["max"])]
+    return pd.DataFrame(out, index=t.index)
+
+
+def wall_times(runs: list[Run]) -> pd.DataFrame:
+    """Training cost per model (median over its runs): steps, wall seconds, ms per step, epochs."""
+    rows = [{"model": r.config.model, "steps": r.config.steps, "wall_s": float(r.manifest["wall_s"]),
+             "ms_per_step": 1000 * float(r.manifest["wall_s"]) / r.config.steps,
+             "epochs": epochs(r.config.steps, r.config.batch_size, r.config.train_examples)} for r in runs]
+    df = pd.DataFrame(rows).groupby("model").median()
+    return df.loc[[m for m in MODELS if m in df.index]]
+
+
+def longer_training(long_runs: list[Run], runs: list[Run]) -> pd.DataFrame:
+    """Does more training help? For each long run (:func:`long_configs`) and the main run of the
+    same model and seed: updates, epochs, training accuracy over the last 10% of updates,
+    development accuracy (last curve point), test accuracy on #LPO 0-14 and 15-20 and wall time;
+    index (model, budget, seed) with budget "main" or "long". :func:`longer_summary` takes
+    the median over seeds."""
+    main = {(r.config.model, r.config.seed): r for r in runs}
+    rows = []
+    for long in long_runs:
+        for budget, r in (("main", main[long.config.model, long.config.seed]), ("long", long)):
+            c, curve = r.config, r.curve
+            tail = curve[curve["step"] > 0.9 * c.steps]
+            rows.append({"model": c.model, "budget": budget, "seed": c.seed, "steps": c.steps,
+                         "epochs": epochs(c.steps, c.batch_size, c.train_examples),
+                         "train_acc": float(tail["train_acc"].mean()), "dev_acc": float(curve["dev_acc"].iloc[-1]),
+                         "#LPO 0-14": float(r.eval.loc[r.eval.index <= TRAIN_MAX, "accuracy"].mean()),
+                         "#LPO 15-20": float(r.eval.loc[r.eval.index > TRAIN_MAX, "accuracy"].mean()),
+                         "wall_min": float(r.manifest["wall_s"]) / 60})
+    return pd.DataFrame(rows).set_index(["model", "budget", "seed"])
+
+
+def longer_summary(longer: pd.DataFrame) -> pd.DataFrame:
+    """:func:`longer_training`'s columns as the median over seeds per (model, budget), with
+    ``seeds`` counting them; models in paper order, "main" before "long"."""
+    g = longer.groupby(level=["model", "budget"], sort=False)
+    out = g.median().assign(seeds=g.size())
+    order = [(m, b) for m in MODELS for b in ("main", "long") if (m, b) in out.index]
+    return out.loc[order]
+
+
+def longer_text(longer: pd.DataFrame, eval_n: int) -> dict:
+    """:func:`longer_summary` in words: ``gains`` (per model, the long runs' median test accuracy
+    minus the main runs', on #LPO 0-14 and 15-20, in points), ``noise`` (two standard errors of
+    such a difference for one run on #LPO 0-14, at the pooled accuracy) and ``helps`` (whether
+    any gain exceeds it)."""
+    longer = longer_summary(longer)
+    parts, helps, margin = [], False, 0.0
+    for model in longer.index.get_level_values("model").unique():
+        main, long = longer.loc[(model, "main")], longer.loc[(model, "long")]
+        d_in, d_out = 100 * (long["#LPO 0-14"] - main["#LPO 0-14"]), 100 * (long["#LPO 15-20"] - main["#LPO 15-20"])
+        p = (long["#LPO 0-14"] + main["#LPO 0-14"]) / 2
+        margin = max(margin, 100 * noise(p, eval_n * (TRAIN_MAX + 1)))   # in points
+        helps |= bool(d_in > margin)
+        parts.append(f"{model.upper()} {d_in:+.1f} points on #LPO 0-14 and {d_out:+.1f} on 15-20")
+    return {"gains": "; ".join(parts), "noise": margin, "helps": helps}
+
+
+def plot_longer(long_runs: list[Run], runs: list[Run]):
+    """Development accuracy against update for each long run (solid) and the main run of the
+    same model and seed (dashed), with the 10% of guessing dotted."""
+    import matplotlib.pyplot as plt
+    main = {(r.config.model, r.config.seed): r for r in runs}
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for long in long_runs:
+        key = (long.config.model, long.config.seed)
+        first = long.config.seed == min(r.config.seed for r in long_runs if r.config.model == key[0])
+        colour = f"C{MODELS.index(key[0])}"
+        for r, style in ((long, "-"), (main[key], "--")):
+            ax.plot(r.curve["step"], r.curve["dev_acc"], style, color=colour, lw=1, alpha=0.8,
+                    label=f"{key[0]} ({r.config.steps:,} updates)" if first else None)
+    ax.axhline(0.1, color="0.5", lw=0.8, ls=":")
+    ax.set(xlabel="update", ylabel="development accuracy (#LPO 0-14)")
+    ax.legend(fontsize="x-small", ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def late_gain(curves: pd.DataFrame, column: str = "train_acc") -> pd.Series:
+    """Per model, the median over seeds of the gain in ``column`` over the last quarter of the
+    steps (last point minus the point at 75% of the run)."""
+    gains = {}
+    for (model, seed), g in curves.groupby(["model", "seed"], sort=False):
+        g = g.sort_values("step")
+        cut = g[g["step"] <= 0.75 * g["step"].max()]
+        start = cut[column].iloc[-1] if len(cut) else g[column].iloc[0]
+        gains[(model, seed)] = g[column].iloc[-1] - start
+    s = pd.Series(gains).groupby(level=0).median()
+    return s.loc[[m for m in MODELS if m in s.index]]
+
+

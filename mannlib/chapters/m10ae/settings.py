@@ -1,0 +1,130 @@
+"""The M10AE chapter's settings and runs (Wang et al. 2019, §3.1 and §3.3), and the thresholds of
+its verdicts: the paper's numbers come from :mod:`mannlib.papers.wang`, ours are constants here,
+so that the prose quotes them and the code and the prose cannot drift apart.
+
+Runs: :func:`grid_configs` (Wang §3.1's learning-rate x batch-size grid, tuned on the dev set),
+:func:`configs` (srnn, lstm, tann, sann x seeds at :data:`CHOSEN`) and :func:`long_configs`
+(eight times the budget), together what ``python -m mannlib reproduce m10ae`` trains
+(:func:`paper_configs`); :func:`budget` says how much training that is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...engine.config import RunConfig, profile_config
+from ...engine.sweep import grid
+from ...papers import wang
+from ..base import epochs
+from ..wang_common import BASELINES, MEMORY_MODELS, MODELS, SEEDS, load_runs  # noqa: F401
+
+TRAIN_MAX = wang.M10AE_TRAIN_MAX_LPO         # 14: "The maximum #LPO is 14 for training ..."
+TEST_LPO = tuple(range(TRAIN_MAX + 1, wang.M10AE_TEST_MAX_LPO + 1))   # 15..20 (".. and 20 for validation")
+ALL_LPO = tuple(range(0, wang.M10AE_TEST_MAX_LPO + 1))                 # 0..20, Fig. 5a's x-axis
+TRAIN_EXAMPLES = wang.M10AE_TRAIN_EXAMPLES   # "80 and 20 thousand examples are generated" (§3.3)
+
+# --- Wang §3.1's settings and our budget ---------------------------------------------------------
+GRID = wang.GRID         # lr "chosen from [0.001, 0.0001]", batch size from "[32, 64, 128, 256]"
+GRID_EXAMPLES = 12_800   # training examples per grid run (steps = GRID_EXAMPLES / batch): equal data, ~equal CPU
+GRID_DEV_N = 100         # dev examples per #LPO 0..14 for the grid (1,500), the choice is made on them
+CHOSEN = {"lr": 1e-3, "batch_size": 32}   # not the grid's winner: the grid cannot tell its settings apart at our
+                                          # budget, so Adam's default rate and the smallest batch (the most updates);
+                                          # the notebook shows the winner and the gap
+CELLS = 5                # from wang.M10AE_CELLS {5, 10, 20}: the hypothesised algorithm never holds more than 2 items
+STEPS = 1_500            # parameter updates per main run: what our CPU budget allows (see budget())
+DEV_N = 20               # dev examples per #LPO 0..14 for the learning curves (300)
+EVAL_EVERY = 100         # steps between learning-curve points
+CHECKPOINT_EVERY = 500   # resumable every 500 steps
+QUICK_LPO = (0, 7, 14, 15, 20)   # the quick profile scores these #LPO only, 8 expressions each
+ALGO_N, ALGO_SEED = 200, 7       # the algorithm check: 200 random expressions per #LPO 0-20
+
+LONG_MODELS = ("srnn", "lstm", "sann")   # "does more training help?": eight times the budget
+LONG_STEPS = 12_000      # 384k examples, 4.8 epochs: a SANN run took 16-26 min on one core here
+LONG_EVAL_EVERY = 500    # (TANN, at about 2 h per run, did not fit)
+
+# --- thresholds of the verdicts ------------------------------------------------------------------
+TARGET = 0.90       # issue 7: SANN >= 90% at #LPO 15-20 (mean over 15-20, median over seeds)
+FAR = 0.10          # "SimpRNN performs extremely bad": >= 10 points below LSTM (mean over #LPO 0-20)
+RISING = 0.02       # Fig. 5b "converge": a curve has flattened when it gains < 2 points over its last 25% of steps ...
+LEARNED = 0.50      # ... at a solution, >= 50% training accuracy (guessing scores 10%), not at the start of learning
+SLOW_EPOCHS = 1.0   # "slowly": it first comes within RISING of its final accuracy after more than one epoch
+NO_PUSH = 0.10      # Fig. 6b: at + and -, "the push probability goes to zero": P(PUSH) <= 0.1 ...
+MANY_POPS = 2.5     # ... "and the expectation of pop times rise up sharply to around 3": >= 2.5 (K = 3)
+EMPTY = 0.25        # Fig. 7: the stack is emptied at + -: the top cell's norm <= 25% of its mean at numerals
+PUSHED = 2.0        # Fig. 7: a push at * /: cell 1's norm >= 2x its norm at the numeral before
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str          # paper | quick (mannlib.notebook.PROFILES)
+    seeds: tuple          # seeds per model
+    steps: int            # parameter updates per main run
+    analysis_n: int       # expressions in the analysis set (Wang §3.3: 500)
+    analysis_seed: int = 0
+
+
+def settings(profile: str, steps: int | None = None) -> Settings:
+    """paper: Wang's settings at our :data:`STEPS` (or ``steps``), seeds 0-2, 500 analysis
+    expressions; quick: two seeds of tiny models for 30 steps, scored at a few #LPO, and 200
+    analysis expressions, enough to run every cell in seconds."""
+    if profile == "paper":
+        return Settings("paper", SEEDS, steps or STEPS, wang.M10AE_ANALYSIS_N)
+    if profile == "quick":
+        return Settings("quick", (0, 1), steps or 30, 200)
+    raise ValueError(f"unknown profile {profile!r}; choose one of paper, quick")
+
+
+def paper_overrides(model: str, steps: int) -> dict:
+    """The paper-profile fields of a run of ``model`` that differ from Wang's defaults
+    (:func:`mannlib.engine.config.profile_config`): our cells, setting and budget."""
+    sizes = {"sizes.cells": CELLS} if model in MEMORY_MODELS else {}
+    return dict(sizes, **CHOSEN, steps=steps, dev_n=DEV_N, eval_every=EVAL_EVERY, checkpoint_every=CHECKPOINT_EVERY)
+
+
+def configs(s: Settings) -> list[RunConfig]:
+    """The chapter's main runs: every model x seed at :data:`CHOSEN` with :data:`CELLS` cells and
+    ``s.steps`` updates on the fixed 80k training set (paper), or tiny quick versions."""
+    if s.profile == "paper":
+        return [profile_config("m10ae", m, "paper", seed, **paper_overrides(m, s.steps))
+                for m in MODELS for seed in s.seeds]
+    return [profile_config("m10ae", m, "quick", seed, steps=s.steps, eval_every=10, eval_n=8,
+                           eval_difficulties=QUICK_LPO) for m in MODELS for seed in s.seeds]
+
+
+def long_configs(s: Settings) -> list[RunConfig]:
+    """:data:`LONG_MODELS` x seeds at :data:`LONG_STEPS` updates, otherwise the main runs'
+    settings (paper); quick: the quick runs of those models with 60 steps."""
+    if s.profile == "paper":
+        long = Settings(s.profile, s.seeds, LONG_STEPS, s.analysis_n)
+        return [c.replace(eval_every=LONG_EVAL_EVERY) for c in configs(long) if c.model in LONG_MODELS]
+    quick = Settings(s.profile, s.seeds, 60, s.analysis_n)
+    return [c for c in configs(quick) if c.model in LONG_MODELS]
+
+
+def grid_configs(s: Settings) -> list[RunConfig]:
+    """Wang §3.1's tuning grid for SANN (seed 0): lr x batch size, each run seeing
+    :data:`GRID_EXAMPLES` training examples (so a batch of 256 makes 50 updates, one of 32 400)
+    and scored on :data:`GRID_DEV_N` dev examples per #LPO 0-14. Quick: the quick learning rate
+    and 1e-4 at the quick batch size, 20 steps each."""
+    if s.profile == "paper":
+        base = profile_config("m10ae", "sann", "paper", 0, **{**paper_overrides("sann", 1),
+                                                                "dev_n": GRID_DEV_N, "eval_n": 20})
+        runs = grid(base, **GRID)
+        return [c.replace(steps=GRID_EXAMPLES // c.batch_size, eval_every=GRID_EXAMPLES // c.batch_size // 4)
+                for c in runs]
+    base = profile_config("m10ae", "sann", "quick", 0, steps=20, eval_every=10)
+    return grid(base, lr=[base.lr, GRID["lr"][1]])
+
+
+def paper_configs() -> list[RunConfig]:
+    """Wang §3.3, Figs. 5-9: the §3.1 tuning grid (SANN, lr x batch size), then srnn, lstm, tann,
+    sann at the chosen setting, three seeds each, then the long runs (what ``python -m mannlib
+    reproduce m10ae`` trains)."""
+    s = settings("paper")
+    return grid_configs(s) + configs(s) + long_configs(s)
+
+
+def budget(s: Settings, config: RunConfig) -> dict:
+    """How much training a main run gets: steps, examples seen, epochs over its training set."""
+    examples = s.steps * config.batch_size
+    return {"steps": s.steps, "batch_size": config.batch_size, "examples": examples,
+            "epochs": epochs(s.steps, config.batch_size, config.train_examples)}

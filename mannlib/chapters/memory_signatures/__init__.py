@@ -1,0 +1,46 @@
+"""The memory-signatures chapter (notebooks/memory_signatures.ipynb): Koppula et al. 2018.
+
+Character language models (GRU, LSTM; news and Shakespeare) are trained, their frozen states
+decoded for the input δ steps back (the method: :mod:`mannlib.methods.signatures`), and Figs. 1-5
+redrawn from our runs; beyond the paper, the same decoders read the mirror chapter's memory
+networks. The modules, each a function of the one before:
+
+* :mod:`.settings`: the profiles, the units they train, where results go;
+* :mod:`.pipeline`: the resumable pipeline that trains and decodes every unit (``reproduce``);
+* :mod:`.mann`: the memory networks' signatures;
+* :mod:`.analysis`: tidy frames and numbers from the results; :mod:`.prose`: those numbers as text;
+* :mod:`.figures`: the figures; :mod:`.verdicts`: the four claims and their verdicts;
+* :mod:`.record`: the quick profile's reference record.
+
+The paper's numbers live in :mod:`mannlib.papers.koppula`.
+"""
+from __future__ import annotations
+
+# The names the notebook and the tests use, re-exported (the method's too: the chapter applies it).
+from ...methods.signatures import (DecoderConfig, Signature, SignatureError, StateSet, decode_states, fit_signature,
+                                   ngram_signature, perplexity_gap_ratio, read_signatures, signature_distance,
+                                   write_signatures)
+from .analysis import (CELLS, LABELS, MIN_COUNT, better_deltas, closest_pair, corpus_table, cost_table,
+                       deep_perplexity, depth_table, difference_counts, distance_matrix, fig4_signatures,
+                       forward_accuracy, language_models, lstm_minus_gru, memory_span, perplexity_drop,
+                       recall_difference, recall_forward_correlation, reliable, size_table, space_floor, strictly,
+                       symbol_table, unit_cost)
+from .figures import (adaptation, heatmap, memory_network_recall, recall_by_layer, recall_by_size,
+                      rnn_against_ngram, signature_and_forward)
+from .mann import MODELS, STATES, mann_signatures, mirror_states
+from .pipeline import load_results, reproduce, run_unit
+from .prose import (FIG1_SYMBOLS, budget_values, corpus_values, cost_values, fig1_values, fig2_values, fig3_values,
+                    fig4_values, fig5_values, symbol_text)
+from .record import reference
+from .settings import PROFILES, Profile, Unit, fig4_units, get_profile, results_dir, units
+from .verdicts import CLOSER, DECLINE, PAPER, RISE, claims, judge, mean_recall, paper_says
+
+def reproduce_all(profile: str = "paper", jobs: int = 2) -> dict:
+    """Koppula et al. 2018: language models, decoders and baselines (resumable, under data/signatures),
+    then, beyond the paper, the mirror runs' signatures. Returns name -> result of the units run now."""
+    done = reproduce(profile, jobs=jobs)
+    mann_signatures(profile)
+    return done
+
+
+PIPELINES = {"signatures": reproduce_all}   # ``python -m mannlib reproduce signatures``

@@ -1,0 +1,177 @@
+"""The chapter's resumable pipeline: train (or load) every unit of a profile, score it, fit its
+signatures, and write one JSON file per unit under :func:`~.settings.results_dir`.
+
+Every file is written atomically and a finished unit is never redone, so ``python -m mannlib
+reproduce signatures`` can be stopped and restarted; data/signatures holds the paper profile's
+results, committed. Each unit runs on one thread, so its numbers do not depend on ``jobs``.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import multiprocessing
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ...methods.signatures import (Signature, SignatureError, StateSet, fit_signature, ngram_signature,
+                                   write_json)
+from ...models.charlm import CharLM, LMConfig, evaluate, load_lm, save_lm, train_lm
+from ...tasks import corpus as corpora
+from .settings import Profile, Unit, get_profile, results_dir, units
+
+
+def windows(stream: np.ndarray, rows: int, length: int) -> np.ndarray:
+    """Up to ``rows`` windows of ``length`` symbols spread evenly over the stream, never
+    overlapping (fewer rows when the stream is short): (rows, length)."""
+    length = min(length, len(stream))
+    rows = max(1, min(rows, len(stream) // length))
+    starts = np.linspace(0, len(stream) - length, rows).astype(int)
+    return np.stack([stream[s: s + length] for s in starts]).astype(np.int64)
+
+
+def layer_statesets(model: CharLM, stream: np.ndarray, rows: int, length: int, warmup: int) -> list[StateSet]:
+    """One StateSet per layer: the memory after each symbol of windows of ``stream``, each
+    window read from a zero state and decoded from step ``warmup`` on."""
+    x = windows(stream, rows, length)
+    mask = np.zeros(x.shape, bool)
+    mask[:, warmup:] = True
+    return [StateSet(m.numpy(), x, mask) for m in model.memory_states(torch.as_tensor(x))]
+
+
+def train_or_load(unit: Unit, p: Profile, out: Path) -> tuple[CharLM, dict]:
+    """The unit's model, trained now or read back from ``out/models``, and its training report.
+    Every later number comes from the stored (float16) weights, so a rerun reproduces it."""
+    model_path, report_path = out / "models" / f"{unit.name}.pt", out / "models" / f"{unit.name}.train.json"
+    if not (model_path.exists() and report_path.exists()):
+        torch.manual_seed(0)
+        model = CharLM(LMConfig(unit.cell, unit.hidden, unit.layers, p.embed))
+        cfg, train = p.lm if unit.layers == 1 else p.deep_lm, corpora.load(unit.corpus).train
+        if unit.parent:
+            model.load_state_dict(load_lm(out / "models" / f"{unit.parent}.pt").state_dict())
+            cfg, train = p.finetune, train[: int(len(train) * p.finetune_fraction)]
+        report = train_lm(model, train, cfg, dev=corpora.load(unit.corpus).dev)
+        report.update(losses=[round(x, 4) for x in report["losses"]], train_symbols=int(len(train)))
+        save_lm(model, model_path)
+        write_json(report_path, report)
+    return load_lm(model_path), json.loads(report_path.read_text())
+
+
+def score_lm(model: CharLM, unit: Unit, p: Profile) -> dict:
+    """Test perplexity on the unit's corpus (and ``perplexity_on``), and the per-symbol
+    forward-prediction accuracy on its own corpus (Fig. 1b)."""
+    scores = {"perplexity": {}}
+    for name in dict.fromkeys((unit.corpus, *unit.perplexity_on)):
+        ev = evaluate(model, corpora.load(name).test[: p.eval_symbols])
+        scores["perplexity"][name] = ev["perplexity"]
+        if name == unit.corpus:
+            scores["forward"] = {"accuracy": ev["accuracy"], "symbols": ev["symbols"],
+                                 "char_accuracy": np.where(np.isnan(ev["char_accuracy"]), None,
+                                                           ev["char_accuracy"]).tolist(),
+                                 "char_count": ev["char_count"].astype(int).tolist()}
+    return scores
+
+
+def run_unit(unit: Unit, profile: str, out: Path | None = None) -> dict:
+    """Train (or load) one unit's model, score it, fit its signatures and write ``<name>.json``
+    atomically, with the wall time of every stage. Runs on one thread; returns the result."""
+    p, out = get_profile(profile), results_dir(profile) if out is None else out
+    (out / "models").mkdir(parents=True, exist_ok=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        sig_corpus, wall = corpora.load(unit.signature_corpus), {}
+        result = {"name": unit.name, "profile": profile, "corpus": unit.corpus,
+                  "signature_corpus": unit.signature_corpus, "parent": unit.parent, "threads": 1}
+        t = time.perf_counter()
+        if not unit.cell:  # the n-gram baseline
+            sig = ngram_signature(corpora.load(unit.corpus).train, sig_corpus.test, p.ngram_order,
+                                  p.decoder.max_delta, corpora.VOCAB)
+            result["signatures"] = {"layer1": sig.to_dict()}
+            wall["decoders"] = time.perf_counter() - t
+        else:
+            model, result["train"] = train_or_load(unit, p, out)
+            wall["train"] = result["train"]["wall_s"]
+            result["lm"] = {"cell": unit.cell, "layers": unit.layers, "hidden": unit.hidden, "embed": p.embed,
+                            "parameters": sum(v.numel() for v in model.parameters())}
+            t = time.perf_counter()
+            result.update(score_lm(model, unit, p))
+            wall["evaluate"], t = time.perf_counter() - t, time.perf_counter()
+            sets = {s: layer_statesets(model, sig_corpus.split(s), *p.windows[s], p.warmup)
+                    for s in ("train", "dev", "test")}
+            wall["states"], t = time.perf_counter() - t, time.perf_counter()
+            result["signatures"] = {f"layer{l + 1}": fit_signature(sets["train"][l], sets["test"][l], p.decoder,
+                                                                   sets["dev"][l], corpora.VOCAB).to_dict()
+                                    for l in range(unit.layers)}
+            wall["decoders"] = time.perf_counter() - t
+        result["wall_s"] = wall
+        write_json(out / f"{unit.name}.json", result)
+        return result
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_unit_by_name(name: str, profile: str, out: Path) -> tuple[str, dict]:
+    unit = {u.name: u for u in units(profile)}[name]
+    return name, run_unit(unit, profile, out)
+
+
+def _summary(result: dict) -> str:
+    wall = result.get("wall_s", {})
+    ppl = "".join(f", {k} ppl {v:.3f}" for k, v in result.get("perplexity", {}).items())
+    return f"[signatures] {result['name']}: train {wall.get('train', 0):.0f}s, decoders {wall.get('decoders', 0):.0f}s{ppl}"
+
+
+def reproduce(profile: str = "paper", jobs: int = 2, only: list[str] | None = None) -> dict:
+    """Run every unit of ``profile`` whose result is missing (``only``: just these and their parents),
+    ``jobs`` at a time in separate one-thread processes (``jobs=1``: here, one after another),
+    printing a line per finished unit. A retrained model waits for its parent.
+    Returns name -> result for the units run now."""
+    names = [u.name for u in units(profile)]
+    unknown = set(only or ()) - set(names)
+    if unknown:
+        raise SignatureError(f"unknown units {sorted(unknown)}; choose from {', '.join(names)}")
+    wanted = set(only or names)
+    wanted |= {u.parent for u in units(profile) if u.name in wanted and u.parent}  # a retrained model needs its parent
+    out = results_dir(profile)
+    out.mkdir(parents=True, exist_ok=True)
+    todo = [u for u in units(profile) if u.name in wanted and not (out / f"{u.name}.json").exists()]
+    todo.sort(key=lambda u: -(u.layers * u.hidden ** 2))  # expensive first: the workers finish together
+    unfinished, done = {u.name for u in todo}, {}
+
+    def next_ready():
+        return next((u for u in todo if u.parent not in unfinished), None)
+
+    def finish(name, result):
+        unfinished.discard(name)
+        done[name] = result
+        print(_summary(result), flush=True)
+
+    if jobs <= 1 or len(todo) <= 1:
+        while todo:
+            u = next_ready()
+            todo.remove(u)
+            finish(u.name, run_unit(u, profile, out))
+        return done
+    with cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        running = set()
+        while todo or running:
+            while len(running) < jobs and (u := next_ready()) is not None:
+                todo.remove(u)
+                running.add(pool.submit(_run_unit_by_name, u.name, profile, out))
+            finished, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for f in finished:
+                finish(*f.result())
+    return done
+
+
+def load_results(profile: str = "paper") -> dict:
+    """name -> result dict of every finished unit, with ``signatures`` as :class:`Signature`."""
+    results = {}
+    for path in sorted(results_dir(profile).glob("*.json")):
+        r = json.loads(path.read_text())
+        r["signatures"] = {k: Signature.from_dict(v) for k, v in r.get("signatures", {}).items()}
+        results[r["name"]] = r
+    return results

@@ -1,0 +1,119 @@
+"""The chapter's claims: four of Koppula et al. 2018 (Figs. 1-4), each with its verdict.
+
+:func:`judge` is a pure function of the results (name -> result of one unit); :func:`claims`
+makes sure they exist (the paper profile reads data/signatures and trains nothing; quick
+trains the tiny versions if missing, as the chapter does) and judges them. The verdicts'
+thresholds are the constants below, which the criteria quote.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+
+from ...methods.signatures import perplexity_gap_ratio, signature_distance
+from ...papers import koppula as K
+from ..base import Claim, pct, points, verdict
+from . import pipeline
+from .analysis import MIN_COUNT
+from .settings import Profile, fig4_units, get_profile
+
+PAPER = K.PAPER
+
+DECLINE = 0.30      # Fig. 1: recall falls by >= 30 points from δ = 1 to δ = Δ ...
+RISE = 0.02         # ... and never rises by more than 2 points from one δ to the next ("continuous")
+CLOSER = 2.0        # Fig. 4: perplexity gap to the Shakespeare model >= 2x the gap to the news model (paper: 4.0)
+ONE_MODEL = "one model per setting (no seeds)"   # the spread of every claim
+
+
+def paper_says() -> dict[str, str]:
+    """What the paper reports for each claim key (§4-§6), from :mod:`mannlib.papers.koppula`."""
+    layers = K.DEEP[0]
+    return {"decline": f"'{K.QUOTES['decline']}' (a heatmap)",
+            "size": f"recall '{K.QUOTES['size']}' from {K.SIZES[0]} to {K.SIZES[-1]} units (a heatmap); "
+                    f"perplexity down {100 * K.PERPLEXITY_DROP:.0f}%",
+            "depth": f"recall '{K.QUOTES['depth']}' from layer 1 to {layers} (a heatmap)",
+            "adaptation": f"WSJ perplexity {K.PPL_SHAKESPEARE:.3f} (Shakespeare), {K.PPL_RETRAINED:.3f} (retrained), "
+                          f"{K.PPL_WSJ:.3f} (WSJ): a gap {K.GAP_RATIO:.1f}x smaller to the WSJ model; "
+                          "signatures alike (visual)"}
+
+
+def mean_recall(result: dict, layer: int = 1) -> float:
+    """The marginal recall of ``layer``'s signature, averaged over δ."""
+    return float(result["signatures"][f"layer{layer}"].marginal.mean())
+
+
+def claims(profile: str = "paper") -> list[tuple[Claim, str]]:
+    """The four claims of :func:`judge` on the chapter's results of ``profile``, each with its
+    spread ("one model per setting"). Trains what is missing quietly (paper: nothing, committed)."""
+    with contextlib.redirect_stdout(io.StringIO()):   # one line per unit trained; paper: none (committed)
+        pipeline.reproduce(profile, jobs=1)
+    return [(c, ONE_MODEL) for c in judge(pipeline.load_results(profile), get_profile(profile))]
+
+
+def judge(r: dict, p: Profile) -> list[Claim]:
+    """Four claims of Koppula et al. 2018 from the results ``r`` of profile ``p``. Each claim
+    compares recall rates or perplexities of models that are all trained, so none answers "not
+    testable"; what each one tests:
+
+    * decline (Fig. 1): the Shakespeare GRU's marginal recall falls by >= DECLINE from δ = 1 to
+      δ = Δ and never rises by more than RISE between neighbouring δ; partly: the fall alone.
+    * size (Fig. 2): mean recall over δ grows with every kernel size, for GRU and LSTM;
+      partly: the largest model above the smallest for both.
+    * depth (Fig. 3): mean recall falls with every layer of the 4-layer GRU and LSTM; partly:
+      layer 1 above the last layer for both.
+    * adaptation (Fig. 4): the retrained LSTM's signature is closer (RMS over cells with >=
+      MIN_COUNT positions) to the news LSTM's than to the Shakespeare LSTM's, and its news
+      perplexity gap to the Shakespeare model is >= CLOSER x its gap to the news model;
+      reproduced: both; partly: one.
+    """
+    delta = p.decoder.max_delta
+    out = []
+
+    gru = r[f"shakespeare-gru-1x{p.main}"]["signatures"]["layer1"].marginal
+    fall, rise = gru[0] - gru[-1], float(np.diff(gru).max())
+    out.append(Claim("decline", "Recall declines continuously with the distance δ", "Fig. 1",
+                     f"reproduced: recall falls by >= {points(DECLINE)} from δ = 1 to {delta} and never rises by "
+                     f"more than {points(RISE)} from one δ to the next; partly: the fall alone",
+                     f"Shakespeare GRU [1, {p.main}]: {pct(gru[0])} at δ = 1, {pct(gru[-1])} at δ = {delta}; "
+                     f"largest rise {100 * max(rise, 0):.1f} points",
+                     verdict(fall >= DECLINE and rise <= RISE, fall >= DECLINE)))
+
+    size = {c: [mean_recall(r[f"news-{c}-1x{h}"]) for h in p.sizes] for c in ("gru", "lstm")}
+    out.append(Claim("size", "Bigger states remember more", "Fig. 2",
+                     f"mean recall over δ = 1-{delta} rises with every size, GRU and LSTM; partly: the largest "
+                     "model above the smallest for both",
+                     "mean recall, " + "; ".join(f"{c.upper()} " + " → ".join(pct(v) for v in vs)
+                                                  for c, vs in size.items()) + f" ({', '.join(map(str, p.sizes))} units)",
+                     verdict(all(np.all(np.diff(v) > 0) for v in size.values()),
+                             all(v[-1] > v[0] for v in size.values()))))
+
+    layers, hidden = p.deep
+    depth = {c: [mean_recall(r[f"news-{c}-{layers}x{hidden}"], l) for l in range(1, layers + 1)]
+             for c in ("gru", "lstm")}
+    out.append(Claim("depth", "Deeper layers remember less", "Fig. 3",
+                     f"mean recall falls from every layer to the next in the [{layers}, {hidden}] GRU and LSTM; "
+                     "partly: layer 1 above the last for both",
+                     "mean recall from layer 1 to {}: ".format(layers) + "; ".join(
+                         f"{c.upper()} " + " → ".join(pct(v) for v in vs) for c, vs in depth.items()),
+                     verdict(all(np.all(np.diff(v) < 0) for v in depth.values()),
+                             all(v[0] > v[-1] for v in depth.values()))))
+
+    names = fig4_units(p)
+    sig = {k: r[v]["signatures"]["layer1"] for k, v in names.items()}
+    ppl = {k: r[v]["perplexity"]["news"] for k, v in names.items()}
+    d_ab, d_bc = (signature_distance(sig[x], sig[y], MIN_COUNT) for x, y in (("a", "b"), ("b", "c")))
+    ratio = perplexity_gap_ratio(ppl["a"], ppl["b"], ppl["c"])   # NaN unless the retrained model is worse
+    closer = bool(ratio >= CLOSER)                 # than the news model: a zero gap (infinite ratio) is never closer
+    shown = f"{ratio:.1f}" if np.isfinite(ratio) else "undefined (the retrained model is not worse than the news model)"
+    out.append(Claim("adaptation", "A model retrained on 5% of the new domain resembles that domain's model",
+                     "Fig. 4",
+                     f"reproduced: the retrained signature is closer to the news model's than to the Shakespeare "
+                     f"model's, and its perplexity gap to the Shakespeare model is >= {CLOSER:g}x that to the news "
+                     "model; partly: one of the two",
+                     f"news perplexity {ppl['a']:.3f} (Shakespeare), {ppl['b']:.3f} (retrained), {ppl['c']:.3f} "
+                     f"(news): gap ratio {shown}; signature distance retrained-news {d_bc:.3f}, "
+                     f"retrained-Shakespeare {d_ab:.3f}",
+                     verdict(d_bc < d_ab and closer, d_bc < d_ab or closer)))
+    return out

@@ -1,0 +1,82 @@
+"""What the two Wang et al. 2019 chapters share: the compared models, the seeds, the result
+frames of Figs. 2 and 5, the choice of the run to analyse, the probe heatmap, and the thresholds of the t-SNE
+verdicts (Figs. 4 and 9).
+
+:mod:`mannlib.chapters.mirror` (§3.2) and :mod:`mannlib.chapters.m10ae` (§3.3) both import from
+here; neither imports the other.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..engine.cache import Run, train_or_load
+from ..engine.config import RunConfig
+
+MODELS = ("srnn", "lstm", "tann", "sann")      # Wang Figs. 2 and 5: SimpRNN, LSTM, TANN, SANN
+BASELINES = ("srnn", "lstm")                   # no external memory
+MEMORY_MODELS = ("tann", "sann")
+SEEDS = (0, 1, 2)                              # seeds per model in the paper profile (the paper gives none)
+
+SUPPORTED = 0.90       # Figs. 4, 9: median held-out k-NN probe accuracy of a hypothesis's labels
+ABOVE_SHUFFLED = 0.30  # partly: the probe beats the shuffled-label baseline by >= 30 points
+
+
+def load_runs(configs: list[RunConfig], profile: str) -> list[Run]:
+    """Load (or train what is missing of) ``configs``; quick runs train silently."""
+    progress = "none" if profile == "quick" else "auto"
+    return [train_or_load(c, progress=progress) for c in configs]
+
+
+def accuracy_frame(runs: list[Run]) -> pd.DataFrame:
+    """Figs. 2a / 5a's data: one row per (model, seed, difficulty) with accuracy (whole sequence,
+    or result, right) and fine (bits right), from each run's final evaluation."""
+    frames = [r.eval.reset_index().assign(model=r.config.model, seed=r.config.seed) for r in runs]
+    df = pd.concat(frames, ignore_index=True)
+    return df[["model", "seed", "difficulty", "accuracy", "fine"]]
+
+
+def curve_frame(runs: list[Run]) -> pd.DataFrame:
+    """Figs. 2b / 5b's data: every learning-curve point (step, loss, train_acc, dev_acc, ...) with
+    model and seed."""
+    return pd.concat([r.curve.assign(model=r.config.model, seed=r.config.seed) for r in runs],
+                     ignore_index=True)
+
+
+def model_order(models) -> list[str]:
+    """``models`` in the paper's order (:data:`MODELS`), any others after them, sorted."""
+    return [m for m in MODELS if m in set(models)] + sorted(set(models) - set(MODELS))
+
+
+def beyond_accuracy(run: Run, train_max: int, column: str = "accuracy") -> float:
+    """A run's mean test ``column`` (accuracy or fine) beyond ``train_max``."""
+    ev = run.eval[column]
+    return float(ev[ev.index > train_max].mean())
+
+
+def best_seed(runs: list[Run], model: str, train_max: int) -> Run:
+    """The run of ``model`` most likely to have learned a clean algorithm (the paper analyses a
+    model that "can generalize greatly"): the best mean accuracy beyond the training
+    difficulties (> ``train_max``) to the nearest percent; ties (e.g. every seed near 0%) go to
+    the better mean bit accuracy (``fine``) beyond them, then the better accuracy up to
+    ``train_max``, then the lower seed."""
+    own = [r for r in runs if r.config.model == model]
+    if not own:
+        raise ValueError(f"no run of {model!r}; runs: {', '.join(sorted({r.config.model for r in runs}))}")
+
+    def key(r: Run):
+        ev = r.eval["accuracy"]
+        return (-round(100 * beyond_accuracy(r, train_max)), -beyond_accuracy(r, train_max, "fine"),
+                -ev[ev.index <= train_max].mean(), r.config.seed)
+    return min(own, key=key)
+
+
+def agreement_figure(agree: pd.DataFrame, step_names, title: str = ""):
+    """:func:`mannlib.methods.plots.agreement_heatmap` with the steps named (mirror: x1 .. <EOS> .. yL;
+    M10AE: N0 .. N4)."""
+    from ..methods.plots import agreement_heatmap
+    fig = agreement_heatmap(agree, title=title)
+    ax = fig.axes[0]
+    steps = sorted(agree["step"].unique())
+    ax.set_xticklabels([step_names[t] for t in steps], rotation=45, ha="right", rotation_mode="anchor")
+    ax.set_xlabel("after step")
+    return fig

@@ -1,0 +1,398 @@
+"""One train / evaluate loop for every model x task.
+
+Training (Wang §3.1; Yang §4 "Training and testing"): every batch holds fresh examples whose
+difficulties are drawn from the task's training range (or, with ``train_examples``, a fixed
+training set sampled once, M10AE's 80k, Wang §3.3); loss = the task's loss on the scored
+positions; Adam or RMSProp with momentum; gradient-norm clipping; the ``yang`` schedule halves
+the learning rate "after 100 epochs ... if the best error so far is not improved in 30 epochs"
+(the error of an epoch = its mean training loss; an epoch = 10 batches), and ``yang-dev`` applies
+the same rule to the development error (1 - the dev fine score, read at every learning-curve
+point, so the 30 epochs are counted in steps of ``eval_every`` batches); every ``eval_every``
+steps a learning-curve point: mean training loss and accuracy since the last point (Wang Fig. 2b
+plots "the performance on the training set") and the accuracy on a fixed dev set; ``keep_best``
+keeps the weights with the best dev accuracy ("the best test scores are tabulated", Yang §4).
+
+Reproducible: the model is initialised from ``torch.manual_seed(seed)``, data comes from numpy
+Generators seeded with ``[seed, stream]``, and a checkpoint holds every piece of state (model,
+optimiser, generators, schedule, curve so far), so a run resumed from a checkpoint ends with
+exactly the weights of an uninterrupted run (on CPU with the same thread count).
+
+Device: CPU by default; ``device="cuda"`` (``--device cuda``, or $MANNLIB_DEVICE) trains on a GPU.
+Data is still generated on the CPU from the same Generators, so a GPU run sees the same
+examples, but its floating-point results differ slightly from a CPU run's; the manifest records
+the device. Checkpoints and weights are stored on the CPU, so either kind resumes on either.
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..papers import yang
+from .config import EPOCH_STEPS, RunConfig
+from . import files as safe
+from .files import RunDamaged, load_checkpoint
+from ..models import ModelIO, build_model
+from ..tasks import Batch, Task, get_task
+
+CHECKPOINT = "checkpoint.pt"
+
+
+def resolve_device(device: str | None = None) -> torch.device:
+    """``device`` (default $MANNLIB_DEVICE, else "cpu") as a torch.device; ValueError naming the
+    choices for anything else, or for "cuda" on a machine without a GPU."""
+    name = device or os.environ.get("MANNLIB_DEVICE") or "cpu"
+    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
+        raise ValueError(f"unknown device {name!r}; choose one of cpu, cuda, cuda:N")
+    if name != "cpu" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asked for, but torch sees no GPU here; use --device cpu")
+    return torch.device(name)
+
+
+class TrainingDiverged(ValueError):
+    """The loss or gradient became NaN/inf; nothing was written. (A ValueError so that the
+    command line reports it in one line.)"""
+
+
+@dataclass
+class TrainResult:
+    model: torch.nn.Module     # final weights (the best dev weights when keep_best)
+    curve: pd.DataFrame        # step, loss, train_acc, dev_acc, dev_fine, lr, wall_s
+    eval: pd.DataFrame         # by difficulty: n, accuracy, fine
+    summary: dict              # see summarize()
+    wall_s: float              # training wall time, summed over resumed sessions
+    device: str                # where it trained ("cpu", "cuda", "cuda:N")
+
+
+# --- building blocks ----------------------------------------------------------------------------
+def build(config: RunConfig) -> tuple[Task, torch.nn.Module]:
+    """The task and a freshly initialised model (``torch.manual_seed(seed)`` first)."""
+    task = get_task(config.task, **config.task_args)
+    torch.manual_seed(config.seed)
+    model = build_model(config.model, ModelIO(task.input_size, task.output_size, task.input_tokens),
+                        **config.sizes)
+    return task, model
+
+
+def make_optimizer(config: RunConfig, params) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":       # Wang §3.1
+        return torch.optim.Adam(params, lr=config.lr)
+    return torch.optim.RMSprop(params, lr=config.lr, momentum=config.momentum)  # Yang §4
+
+
+@dataclass
+class Plateau:
+    """Yang §4: "after 100 epochs, we half the learning rate if the best error so far is not
+    improved in 30 epochs". After a halving the 30-epoch window starts again."""
+    start: int = yang.HALVE_AFTER_EPOCHS       # 100
+    patience: int = yang.HALVE_PATIENCE_EPOCHS # 30
+    factor: float = 0.5
+    epoch: int = 0
+    best: float = math.inf
+    best_epoch: int = 0
+
+    def end_epoch(self, error: float, epochs: int = 1) -> float:
+        """Record the error at the end of the next ``epochs`` epochs (1: every epoch; the
+        ``yang-dev`` schedule reads it at every dev evaluation); the factor to multiply the
+        learning rate by (1.0 or 0.5)."""
+        self.epoch += epochs
+        if error < self.best:
+            self.best, self.best_epoch = error, self.epoch
+        if self.epoch > self.start and self.epoch - self.best_epoch >= self.patience:
+            self.best_epoch = self.epoch
+            return self.factor
+        return 1.0
+
+
+class TrainingData:
+    """Batches for training: fresh samples (stream [seed, 0]) or draws from a fixed set
+    (sampled once from stream [seed, 1]; each batch ``batch_size`` distinct indices)."""
+
+    def __init__(self, task: Task, config: RunConfig):
+        self.task, self.batch_size = task, config.batch_size
+        self.rng = np.random.default_rng([config.seed, 0])
+        self.fixed = None
+        if config.train_examples is not None:
+            self.fixed = task.sample(np.random.default_rng([config.seed, 1]), config.train_examples)
+
+    def next(self) -> Batch:
+        if self.fixed is None:
+            return self.task.batch(self.rng, self.batch_size)
+        idx = self.rng.choice(len(self.fixed), self.batch_size, replace=False)
+        return self.task.encode([self.fixed[i] for i in idx])
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+def test_sets(task: Task, n: int, seed: int, difficulties=None, stream: int = 0) -> dict[int, list]:
+    """``n`` examples per difficulty (default: the whole test range), difficulty d drawn from
+    the Generator ``[seed, d, stream]``: a difficulty's examples do not depend on which other
+    difficulties are asked for."""
+    diffs = task.difficulties("test") if difficulties is None else [task.check_difficulty(d) for d in difficulties]
+    return {d: task.sample(np.random.default_rng([seed, d, stream]), n, d) for d in diffs}
+
+
+@torch.no_grad()
+def score_sets(model, task: Task, sets: dict[int, list], batch_size: int = 256) -> pd.DataFrame:
+    """Accuracy (whole answer right) and fine score (units right / units) per difficulty."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    rows = []
+    for d, examples in sets.items():
+        correct = units = total = 0
+        for i in range(0, len(examples), batch_size):
+            batch = task.encode(examples[i:i + batch_size]).to(device)
+            s = task.score(model(batch.x), batch)
+            correct += int(s["correct"].sum())
+            units += int(s["units_correct"].sum())
+            total += int(s["units_total"].sum())
+        rows.append({"difficulty": d, "n": len(examples), "accuracy": correct / len(examples),
+                     "fine": units / total})
+    model.train(was_training)
+    return pd.DataFrame(rows).set_index("difficulty")
+
+
+def evaluate(model, task: Task, n: int, seed: int, difficulties=None) -> pd.DataFrame:
+    """Score ``model`` on ``n`` fresh examples per difficulty sampled with ``seed``.
+
+    Returns a DataFrame indexed by difficulty with columns n, accuracy, fine."""
+    return score_sets(model, task, test_sets(task, n, seed, difficulties))
+
+
+def summarize(by_difficulty: pd.DataFrame, task: Task) -> dict:
+    """Mean accuracy / fine score over the evaluated difficulties inside the training range
+    (``train_*``) and beyond it (``test_*``); NaN where none was evaluated."""
+    inside = by_difficulty.index <= task.train_range[1]
+    out = {}
+    for name, rows in (("train", by_difficulty[inside]), ("test", by_difficulty[~inside])):
+        out[f"{name}_acc"] = float(rows["accuracy"].mean()) if len(rows) else math.nan
+        out[f"{name}_fine"] = float(rows["fine"].mean()) if len(rows) else math.nan
+    return out
+
+
+# --- progress -----------------------------------------------------------------------------------
+def _in_notebook() -> bool:
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def resolve_progress(progress: str = "auto") -> str:
+    """'auto': $MANNLIB_PROGRESS if set, else 'coarse' in notebooks and when stderr is not a
+    terminal, else 'bar' (tqdm)."""
+    if progress == "auto":
+        progress = os.environ.get("MANNLIB_PROGRESS") or (
+            "bar" if sys.stderr.isatty() and not _in_notebook() else "coarse")
+    if progress not in ("bar", "coarse", "none"):
+        raise ValueError(f"unknown progress {progress!r}; choose one of auto, bar, coarse, none")
+    return progress
+
+
+class Progress:
+    """A tqdm bar ('bar'), a line at every quarter of the run ('coarse'; stdout in notebooks,
+    else stderr), or nothing ('none'). ``update(step, **stats)`` shows the latest stats."""
+
+    def __init__(self, kind: str, total: int, initial: int, desc: str):
+        self.kind, self.total, self.desc = resolve_progress(kind), total, desc
+        self.start, self.t0, self.stats = initial, time.time(), {}
+        self.next_quarter = initial * 4 // total + 1
+        self.bar = None
+        if self.kind == "bar":
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, initial=initial, desc=desc, unit="step", dynamic_ncols=True)
+
+    def update(self, step: int, **stats):
+        self.stats.update(stats)
+        if self.bar is not None:
+            self.bar.update(step - self.bar.n)
+            if stats:
+                self.bar.set_postfix({k: f"{v:.3g}" for k, v in stats.items()}, refresh=False)
+        elif self.kind == "coarse" and step * 4 >= self.next_quarter * self.total:
+            self.next_quarter = step * 4 // self.total + 1
+            elapsed = time.time() - self.t0
+            eta = elapsed / (step - self.start) * (self.total - step)
+            text = "".join(f" {k} {v:.3g}" for k, v in self.stats.items())
+            print(f"{self.desc}: step {step}/{self.total}{text} ({elapsed:.0f} s, ETA {eta:.0f} s)",
+                  file=sys.stdout if _in_notebook() else sys.stderr, flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+# --- the loop -----------------------------------------------------------------------------------
+def _after_checkpoint(step: int):
+    """Hook called after every checkpoint (tests replace it to simulate a crash)."""
+
+
+def _clone(state_dict: dict) -> dict:
+    """A copy on the CPU (the best weights of a GPU run stay off the GPU and go into checkpoints)."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in state_dict.items()}
+
+
+CURVE_COLUMNS = ["step", "loss", "train_acc", "dev_acc", "dev_fine", "lr", "wall_s"]
+
+
+class _Loop:
+    """The state of one training run; ``self.s`` holds everything a checkpoint must restore
+    besides the model, the optimiser and the random generators."""
+
+    def __init__(self, config: RunConfig, device: torch.device = torch.device("cpu")):
+        self.config = c = config
+        self.device = device
+        self.task, self.model = build(c)
+        for d in c.eval_difficulties or ():   # checked now, not after the whole run
+            self.task.check_difficulty(d)
+        self.model.to(device)
+        self.opt = make_optimizer(c, self.model.parameters())
+        self.data = TrainingData(self.task, c)
+        self.dev = test_sets(self.task, c.dev_n, c.eval_seed,
+                             c.dev_difficulties or self.task.difficulties("train"), stream=1)
+        self.s = dict(step=0, curve=[], lr=c.lr, plateau=asdict(Plateau()), window=[0.0, 0.0, 0],
+                      epoch_loss=0.0, best=None, best_score=None, best_step=None, wall_s=0.0)
+
+    def save(self, path: Path):
+        safe.atomic_save(path, dict(config=self.config.to_json(), model=_clone(self.model.state_dict()),
+                               optimizer=self.opt.state_dict(), numpy_rng=self.data.rng.bit_generator.state,
+                               torch_rng=torch.get_rng_state(), state=self.s))
+
+    def resume(self, path: Path):
+        c = load_checkpoint(path)
+        if c.get("config") != self.config.to_json():
+            raise RunDamaged(f"checkpoint {path} belongs to another config; delete it to start afresh")
+        self.model.load_state_dict(c["model"])
+        self.opt.load_state_dict(c["optimizer"])
+        self.data.rng.bit_generator.state = c["numpy_rng"]
+        torch.set_rng_state(c["torch_rng"])
+        self.s = c["state"]
+
+    def step(self, step: int):
+        """One update; the yang schedule's lr change at the end of an epoch."""
+        c, s = self.config, self.s
+        batch = self.data.next().to(self.device)
+        logits = self.model(batch.x)                                   # (B, T, output_size)
+        loss = self.task.loss(logits, batch)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.clip or math.inf)
+        if not (torch.isfinite(loss) and torch.isfinite(norm)):
+            raise TrainingDiverged(
+                f"{c.task}-{c.model} seed {c.seed}: loss {loss.item()} / gradient norm {norm.item()} "
+                f"at step {step} (lr {s['lr']:.3g}); nothing was written. "
+                "Try a lower lr or a tighter clip (--set lr=... --set clip=...)")
+        self.opt.step()
+        acc = self.task.score(logits.detach(), batch)["correct"].float().mean().item()
+        s["window"] = [s["window"][0] + loss.item(), s["window"][1] + acc, s["window"][2] + 1]
+        s["epoch_loss"] += loss.item()
+        if c.schedule == "yang" and step % EPOCH_STEPS == 0:
+            plateau = Plateau(**s["plateau"])
+            s["lr"] *= plateau.end_epoch(s["epoch_loss"] / EPOCH_STEPS)
+            s["plateau"], s["epoch_loss"] = asdict(plateau), 0.0
+            for group in self.opt.param_groups:
+                group["lr"] = s["lr"]
+
+    def point(self, step: int, wall_s: float) -> dict:
+        """A learning-curve point: training means since the last point, dev scores; keep the best."""
+        s = self.s
+        d = score_sets(self.model, self.task, self.dev)
+        total_loss, total_acc, k = s["window"]
+        row = dict(step=step, loss=total_loss / k, train_acc=total_acc / k, dev_acc=float(d["accuracy"].mean()),
+                   dev_fine=float(d["fine"].mean()), lr=s["lr"], wall_s=round(wall_s, 3))
+        s["curve"].append(row)
+        s["window"] = [0.0, 0.0, 0]
+        score = [row["dev_acc"], row["dev_fine"]]
+        if self.config.schedule == "yang-dev":   # the lr of the next point; this row keeps the lr it trained with
+            plateau = Plateau(**s["plateau"])
+            s["lr"] *= plateau.end_epoch(1.0 - row["dev_fine"], epochs=max(1, self.config.eval_every // EPOCH_STEPS))
+            s["plateau"] = asdict(plateau)
+            for group in self.opt.param_groups:
+                group["lr"] = s["lr"]
+        if s.get("top") is None or score > s["top"]:      # the best dev score so far, for patience
+            s["top"], s["stall"] = score, 0
+        else:
+            s["stall"] = s.get("stall", 0) + 1
+        if self.config.keep_best and (s["best_score"] is None or score > s["best_score"]):
+            s["best"], s["best_score"], s["best_step"] = _clone(self.model.state_dict()), score, step
+        return row
+
+
+def train(config: RunConfig, progress: str = "auto", workdir: Path | None = None,
+          threads: int | None = None, desc: str | None = None, device: str | None = None) -> TrainResult:
+    """Train and evaluate one run. With ``workdir``, write ``workdir/checkpoint.pt`` every
+    ``checkpoint_every`` steps and resume from it if it exists. ``threads`` (default
+    $MANNLIB_THREADS, else 1) sets ``torch.set_num_threads``: these models are small and
+    sequential, so a second intra-op thread gains little and, on 2 shared cores, a busy
+    neighbour makes it much slower; two runs side by side use both cores better.
+
+    ``device``: see :func:`resolve_device`; the returned model is on the CPU.
+
+    Raises TrainingDiverged (naming the step) when the loss or gradient norm is not finite."""
+    torch.set_num_threads(threads or int(os.environ.get("MANNLIB_THREADS") or 1))
+    c, loop = config, _Loop(config, resolve_device(device))
+    ckpt = None
+    if workdir is not None:
+        Path(workdir).mkdir(parents=True, exist_ok=True)
+        ckpt = Path(workdir) / CHECKPOINT
+        if ckpt.exists():
+            loop.resume(ckpt)
+    s = loop.s
+    bar = Progress(progress, c.steps, s["step"], desc or f"{c.task}-{c.model}")
+    t0 = time.time() - s["wall_s"]
+    try:
+        for step in range(s["step"] + 1, c.steps + 1):
+            loop.step(step)
+            if step % c.eval_every == 0 or step == c.steps:
+                row = loop.point(step, time.time() - t0)
+                bar.update(step, loss=row["loss"], acc=row["train_acc"], dev=row["dev_acc"])
+                if c.patience and s["stall"] >= c.patience:   # the dev score has stopped improving
+                    s["stopped"] = step
+                    break
+            else:
+                bar.update(step)
+            if ckpt is not None and step % c.checkpoint_every == 0 and step < c.steps:
+                s["step"], s["wall_s"] = step, time.time() - t0
+                loop.save(ckpt)
+                _after_checkpoint(step)
+    finally:
+        bar.close()
+    wall = time.time() - t0
+    model, task = loop.model, loop.task
+    if c.keep_best and s["best"] is not None:
+        model.load_state_dict(s["best"])
+    by_difficulty = evaluate(model, task, c.eval_n, c.eval_seed, c.eval_difficulties)
+    model.cpu()
+    curve = pd.DataFrame(s["curve"], columns=CURVE_COLUMNS)
+    summary = summarize(by_difficulty, task)
+    summary.update(final_loss=float(curve["loss"].iloc[-1]), steps=s.get("stopped") or c.steps)
+    if c.patience:
+        summary["stopped_early"] = s.get("stopped") is not None
+    if c.keep_best:
+        summary["best_step"] = s["best_step"]
+    return TrainResult(model, curve, by_difficulty, summary, wall, str(loop.device))
+
+
+def step_seconds(config: RunConfig, reps: int = 2) -> float:
+    """CPU seconds per training update of ``config`` on this machine (one thread, the best of
+    ``reps`` after one warm-up update; CPU time, so that a busy neighbour does not inflate it):
+    the price of a run before it is trained (``reproduce --dry-run``, the LANTM chapter's cost)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            loop = _Loop(config.replace(steps=reps + 1))
+            loop.step(1)
+            times = []
+            for i in range(reps):
+                t0 = time.process_time()
+                loop.step(i + 2)
+                times.append(time.process_time() - t0)
+    finally:
+        torch.set_num_threads(threads)
+    return min(times)
+
