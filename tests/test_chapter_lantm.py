@@ -63,6 +63,35 @@ def test_paper_scale_is_the_paper_profile_read_as_the_ablation_chose():
     assert len(paper) == 5 * (3 + 3) and {c.task for c in paper[:5]} == set(L.TASKS)
     with pytest.raises(ValueError, match="choose one of paper, fits"):
         L.settings("paper", "huge")
+    with pytest.raises(ValueError, match="unknown reading 'all'; choose one of '\\+ optimizer', 'all four'"):
+        L.settings("paper", reading="all")
+
+
+def test_the_readings_differ_only_in_their_switches_and_updates():
+    author = L.config(L.settings("paper", reading="all four"), "copy", "lantm-invnorm", 1)
+    assert author == A.config("copy", "all four", 1, steps=10_000)
+    assert (author.momentum, author.clip, author.schedule, author.sizes["write_gate_bias"]) == (0.0, 32.0, "none", -10.0)
+    ablations = L.config(L.settings("paper", reading="+ optimizer"), "copy", "lantm-invnorm", 1)
+    assert ablations in A.configs() and ablations.steps == A.STEPS     # the ablation's own runs
+    assert L.PAPER_STEPS == L.READINGS[L.READING]
+
+
+def test_the_default_reading_is_the_better_one_on_the_committed_runs():
+    """READING names a reading, so it is typed; this keeps it honest: the committed runs must rank
+    it first (if new runs change the ranking, the default must change with them)."""
+    table = L.compare_readings("paper")
+    assert set(table.index.get_level_values("reading")) == set(L.READINGS)
+    assert L.best_reading(table) == L.READING
+
+
+def test_best_reading_ranks_by_invnorm_2x_then_1x_then_order():
+    import pandas as pd
+    def table(rows):
+        return pd.DataFrame([{"reading": r, "model": "lantm-invnorm", "1x coarse": one, "2x coarse": two}
+                             for r, one, two in rows]).set_index(["reading", "model"])
+    assert L.best_reading(table([("+ optimizer", 0.9, 0.2), ("all four", 0.1, 0.3)])) == "all four"
+    assert L.best_reading(table([("+ optimizer", 0.9, 0.3), ("all four", 0.1, 0.3)])) == "+ optimizer"
+    assert L.best_reading(table([("+ optimizer", 0.5, 0.3), ("all four", 0.5, 0.3)])) == "+ optimizer"
 
 
 def test_reproduce_trains_the_ablation_then_the_paper_scale_each_once():
@@ -70,8 +99,9 @@ def test_reproduce_trains_the_ablation_then_the_paper_scale_each_once():
     keys = [c.to_json() for c in runs]
     assert len(keys) == len(set(keys))
     assert keys[:len(A.configs())] == [c.to_json() for c in A.configs()]
-    assert set(keys) == {c.to_json() for c in A.configs() + A.long_configs() + L.configs(PAPER)}
-    assert {(c.steps, c.momentum, c.clip, c.schedule) for c in A.long_configs()} == {(10_000, 0.0, 32.0, "none")}
+    readings = [c for r in L.READINGS for c in L.configs(L.settings("paper", reading=r))]
+    assert set(keys) == {c.to_json() for c in A.configs() + readings}
+    assert {c.schedule for c in A.configs()} == {"yang", "none", "yang-dev"}
     assert L.RUNS["lantm-fits"]() == L.configs(FITS)
 
 
@@ -320,7 +350,7 @@ def test_diverged_runs_are_left_out_and_named(monkeypatch):
         if c.seed == 1 and c.task == "reverse" and c.model == "lantm-softmax":
             raise TrainingDiverged(f"{c.task}-{c.model} seed 1: loss inf / gradient norm inf at step 4344 (lr 0.02)")
         return c
-    monkeypatch.setattr(L, "train_or_load", fake)
+    monkeypatch.setattr(L.settings_module, "train_or_load", fake)   # where load_runs looks it up
     out = []
     runs = L.load_runs(PAPER, diverged=out)
     assert len(runs) == len(L.configs(PAPER)) - 1 and len(out) == 1

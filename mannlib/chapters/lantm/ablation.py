@@ -41,11 +41,6 @@ SEEDS = (0, 1)
 STEPS = 5000          # Yang §5: addition learned "from about 0.16 million samples" = 5,000 batches of 32
                       # (mannlib.papers.yang.ADDITION_SAMPLES / BATCH_SIZE)
 
-# A longer look: the author's reading (all four switches) for the author's budget
-# (xopts/*/lantm_*.json: 1,000 iterations of 10 batches) on all five tasks, one seed.
-LONG_SETTING, LONG_STEPS, LONG_SEEDS = "all four", 10_000, (0,)
-LONG_TASKS = ("copy", "reverse", "bigramflip", "double", "addition")
-
 # setting -> overrides of profile_config(task, MODEL, "paper"); the first row is the paper profile.
 SWITCHES = {
     "optimizer": {"momentum": 0.0},
@@ -86,18 +81,6 @@ class Diverged:
     result (0% coarse, ``diverged``)."""
     config: RunConfig
     message: str
-
-
-def long_configs(profile: str = "paper") -> list[RunConfig]:
-    """:data:`LONG_SETTING` for :data:`LONG_STEPS` updates on :data:`LONG_TASKS` (quick: its own steps)."""
-    return [config(task, LONG_SETTING, seed, steps=LONG_STEPS, profile=profile)
-            for seed in LONG_SEEDS for task in LONG_TASKS]
-
-
-def load_long(profile: str = "paper") -> list[tuple[str, Run]]:
-    """(label, run) for :func:`long_configs`, labelled with the setting and its updates."""
-    label = f"{LONG_SETTING}, {LONG_STEPS:,} updates"
-    return [(label, train_or_load(c, progress="none")) for c in long_configs(profile)]
 
 
 def load_runs(profile: str = "paper", train_missing: bool = True, seeds=SEEDS) -> list[tuple[str, Run | Diverged]]:

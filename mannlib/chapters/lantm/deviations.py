@@ -7,7 +7,7 @@ import pandas as pd
 from ...papers import yang
 from ...tasks import get_task
 from . import ablation
-from .settings import READING, TASKS, Settings, config, train_max
+from .settings import TASKS, Settings, config, train_max
 
 _LANTM_LR = yang.TABLE2["copy"]["lantm-invnorm"]["lr"]                # Table 2: 0.02 ...
 _ADDITION_LR = yang.TABLE2["addition"]["lantm-invnorm"]["lr"]         # ... addition 0.01
@@ -56,10 +56,10 @@ def deviations(s: Settings, lstm_hours: float | None = None) -> pd.DataFrame:
 
 def paper_deviations(s: Settings, lstm_hours: float | None) -> pd.DataFrame:
     """The paper scale's differences from Yang §4: the reading of the optimiser (and of any
-    other setting :data:`READING` switches), training length, seeds, the LSTM and the tests."""
+    other setting ``s.reading`` switches), training length, seeds, the LSTM and the tests."""
     c0 = config(s, "copy", "lantm-invnorm", 0)
     rows = {f"{name} (read as)": SWITCH_TEXT[name] for name, o in ablation.SWITCHES.items()
-            if all(ablation.SETTINGS[READING].get(k) == v for k, v in o.items())}
+            if all(ablation.SETTINGS[s.reading].get(k) == v for k, v in o.items())}
     seeds = ", ".join(f"{m}: {len(v)}" for m, v in s.seeds.items())
     per_col = 8 * c0.eval_n   # the grid m/8, 2m/8, .., 2m has 8 sizes per column
     rows.update({

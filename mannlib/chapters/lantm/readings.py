@@ -1,0 +1,41 @@
+"""Which reading of Yang §4 does Table 3 use? Both readings of :data:`~.settings.READINGS` are
+trained at the paper scale (InvNorm and SoftMax, five tasks, three seeds); :func:`compare_readings`
+puts them side by side and :func:`best_reading` picks the one whose InvNorm generalises best, the
+measure the chapter's first claim rests on (Table 3's 2x column, then 1x)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .claims import MASTERED
+from .settings import LANTMS, READINGS, TASKS, load_runs, settings
+from .tables import median_coarse, score_frame
+
+
+def compare_readings(profile: str = "paper", train_missing: bool = False) -> pd.DataFrame:
+    """One row per (reading, model): updates per run, seeds, the mean over the five tasks of the
+    median-over-seeds coarse score at 1x and 2x, and the tasks mastered (median 1x coarse >=
+    :data:`~.claims.MASTERED`). Only committed runs unless ``train_missing``; a diverged run
+    counts as missing (its seeds column says how many runs each median rests on)."""
+    rows = []
+    for reading, steps in READINGS.items():
+        runs = load_runs(settings(profile, reading=reading), train_missing=train_missing)
+        scores = score_frame(runs) if runs else None
+        for model in LANTMS:
+            med = median_coarse(scores, model) if scores is not None and model in set(scores["model"]) else None
+            if med is None or med.empty:
+                continue
+            rows.append({"reading": reading, "model": model, "updates": steps,
+                         "runs": sum(r.config.model == model for r in runs),
+                         "tasks": len(med), "1x coarse": float(med["1x"].mean()), "2x coarse": float(med["2x"].mean()),
+                         "mastered": ", ".join(t for t in TASKS if t in med.index and med.loc[t, "1x"] >= MASTERED)
+                         or "none"})
+    return pd.DataFrame(rows).set_index(["reading", "model"])
+
+
+def best_reading(table: pd.DataFrame, model: str = "lantm-invnorm") -> str:
+    """The reading under which ``model`` has the highest mean 2x coarse score over the tasks
+    (then 1x; ties go to the earlier reading of :data:`~.settings.READINGS`)."""
+    t = table.xs(model, level="model")
+    order = list(READINGS)
+    return sorted(t.index, key=lambda r: (-round(t.loc[r, "2x coarse"], 3), -round(t.loc[r, "1x coarse"], 3),
+                                          order.index(r)))[0]
