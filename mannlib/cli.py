@@ -7,9 +7,16 @@
 ``python -m mannlib eval RUN_ID --n N --seed S [--difficulty D ...] [--json]``
     scores a run on fresh data: ``{"run", "task", "model", "by_difficulty": {"D": value}}``,
     value = accuracy (Wang's tasks) or ``{"coarse", "fine"}`` (Yang's tasks).
-``python -m mannlib reproduce CHAPTER [--jobs 2] [--force] [--dry-run]``
-    trains every paper-profile run of a chapter, ``--jobs`` runs at a time, one thread each;
-    ``--dry-run`` trains nothing and prints which runs are cached and the CPU-hours of the rest.
+``python -m mannlib reproduce CHAPTER [--set key=value ...] [--jobs 2] [--force] [--dry-run]``
+    trains every paper-profile run of a chapter, ``--jobs`` runs at a time, one thread each,
+    after an estimate of the time it takes; ``--set`` changes one of the chapter's parameters
+    (the names of its notebook's parameters cell); ``--dry-run`` trains nothing and prints which
+    runs are cached and the CPU-hours of the rest.
+``python -m mannlib reproduce mirror|m10ae --protocol paper|strict [--jobs 2] [--dry-run]``
+    Wang's tuning protocol instead (:func:`mannlib.chapters.wang_protocol.reproduce`): the grid
+    tuned by successive halving on a development set over the test range (paper) or the training
+    range (strict), then the chosen cells with seeds 0-2; stage by stage, resumable; ``--dry-run``
+    prints the runs of the stages already determined and a bound for the others.
 ``python -m mannlib reference [CHAPTER ...] [--write]``
     recomputes the quick-profile reference results and compares them with tests/reference
     (or rewrites them): see :mod:`mannlib.reference`.
@@ -18,8 +25,6 @@ from __future__ import annotations
 
 import json
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
-import multiprocessing
 
 from .engine.config import PROFILES, WANG_TASKS, ConfigError, parse_override, profile_config
 
@@ -58,6 +63,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--force", action="store_true", help="retrain runs that are already complete")
     p.add_argument("--dry-run", action="store_true",
                    help="train nothing: list the runs, which are cached, and the CPU-hours of the rest")
+    p.add_argument("--protocol", choices=("paper", "strict"), default=None,
+                   help="mirror, m10ae: Wang's tuning protocol (issue 15) instead of the committed runs; the "
+                        "development set spans the test range (paper) or stays in the training range (strict)")
+    p.add_argument("--set", dest="knobs", action="append", default=[], metavar="KEY=VALUE",
+                   help="a chapter parameter, e.g. --set seeds=5 (the names of the notebook's parameters cell)")
     p.add_argument("--device", default=None, help="cpu (default, or $MANNLIB_DEVICE), cuda or cuda:N")
     p.set_defaults(func=reproduce_command)
 
@@ -120,37 +130,34 @@ def eval_command(args) -> int:
 
 def reproduce_command(args) -> int:
     from .chapters import pipelines, target_runs
+    from .engine.launch import train_all
     from .engine.train import resolve_device
     if args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
     device = str(resolve_device(args.device))  # a bad or missing device fails here, before any run
+    if args.protocol:
+        from .chapters.wang_protocol import reproduce
+        if args.force or args.knobs:
+            raise ConfigError("--protocol takes no --force or --set (to retrain a run, delete its directory)")
+        return reproduce(args.chapter, args.protocol, jobs=args.jobs, device=device, dry_run=args.dry_run)
+    knobs = dict(parse_override(k) for k in args.knobs)
     pipeline = pipelines().get(args.chapter)
     if pipeline:  # e.g. signatures: its own resumable pipeline under data/
         if device != "cpu":
             raise ConfigError(f"reproduce {args.chapter} runs on the CPU only; drop --device {args.device}")
-        pipeline("paper", jobs=args.jobs)
+        if knobs:
+            raise ConfigError(f"reproduce {args.chapter} takes no --set yet")
+        pipeline("paper", jobs=args.jobs, dry_run=args.dry_run)
         return 0
     try:
-        configs = target_runs(args.chapter)
+        configs = target_runs(args.chapter, **knobs)
     except ValueError as e:
         raise ConfigError(str(e)) from None
     if args.dry_run:
         return _dry_run(args.chapter, configs, args.jobs, args.force)
-    print(f"{args.chapter}: {len(configs)} runs, {args.jobs} at a time", file=sys.stderr, flush=True)
-    failed = 0
-    ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no forked torch thread pools
-    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(_reproduce_one, c.to_dict(), args.force, device): c for c in configs}
-        for i, future in enumerate(as_completed(futures), 1):
-            try:
-                run_id, summary = future.result()
-                print(f"[{i}/{len(configs)}] {run_id}  {_summary_line(summary)}", flush=True)
-            except ValueError as e:  # a diverged or damaged run: report it, carry on with the rest
-                failed += 1
-                print(f"[{i}/{len(configs)}] FAILED {futures[future].task}-{futures[future].model} "
-                      f"seed {futures[future].seed}: {e}", flush=True)
+    failed = train_all(configs, args.chapter, jobs=args.jobs, device=device, force=args.force)
     if failed:
-        print(f"{failed} of {len(configs)} runs failed", file=sys.stderr)
+        print(f"{len(failed)} of {len(configs)} runs failed", file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -168,18 +175,6 @@ def _dry_run(chapter: str, configs, jobs: int, force: bool) -> int:
     print(f"{chapter}: {len(p)} runs, {len(todo)} to train: {total:.1f} CPU-hours, about "
           f"{total / min(jobs, max(len(todo), 1)):.1f} h on {jobs} core(s) (one thread per run; evaluation not counted)")
     return 0
-
-
-def _reproduce_one(config_dict: dict, force: bool, device: str = "cpu") -> tuple[str, dict]:
-    """One run in a worker process: one torch thread, coarse progress on stderr."""
-    import shutil
-    from .engine.cache import MANIFEST, run_path, train_or_load
-    from .engine.config import RunConfig
-    config = RunConfig.from_dict(config_dict)
-    if force and (run_path(config) / MANIFEST).exists():
-        shutil.rmtree(run_path(config))
-    run = train_or_load(config, progress="coarse", threads=1, device=device)
-    return run.id, run.summary
 
 
 def _summary_line(summary: dict) -> str:

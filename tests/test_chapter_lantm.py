@@ -351,9 +351,32 @@ def test_diverged_runs_are_left_out_and_named(monkeypatch):
             raise TrainingDiverged(f"{c.task}-{c.model} seed 1: loss inf / gradient norm inf at step 4344 (lr 0.02)")
         return c
     monkeypatch.setattr(L.settings_module, "train_or_load", fake)   # where load_runs looks it up
+    monkeypatch.setattr(L.settings_module, "train_all", lambda *a, **k: [])   # nothing trained for real
     out = []
     runs = L.load_runs(PAPER, diverged=out)
     assert len(runs) == len(L.configs(PAPER)) - 1 and len(out) == 1
     assert L.diverged_text(out) == ("1 run diverged (an infinite loss or gradient) and is left out of the tables: "
                                     "lantm-softmax on reverse, seed 1, at update 4344.")
     assert L.diverged_text([]) == "No run diverged."
+
+
+# --- the notebook's parameters (issue 17) --------------------------------------------------------------
+def test_parameters_change_the_runs_and_bad_values_name_the_allowed_ones():
+    s = L.settings("paper", seeds=[0, 4], models="lantm-invnorm", steps=20_000, tasks=["addition", "copy"])
+    assert s.seeds == {"lantm-invnorm": (0, 4)} and s.tasks == ("copy", "addition")     # the book's order
+    assert [(c.task, c.seed, c.steps) for c in L.configs(s)] == [("copy", 0, 20_000), ("addition", 0, 20_000),
+                                                                ("copy", 4, 20_000), ("addition", 4, 20_000)]
+    assert L.settings("paper", seeds=2).seeds == {"lantm-invnorm": (0, 1), "lantm-softmax": (0, 1)}
+    assert L.config(L.settings("quick", steps=7), "copy", "lantm-softmax", 0).steps == 7
+    assert L.RUNS["lantm"](seeds=1, tasks=["copy"]) == L.configs(L.settings("paper", seeds=1, tasks=["copy"]))
+    for bad, message in [(dict(tasks=["copi"]), "unknown task 'copi'; choose from copy, reverse, bigramflip"),
+                         (dict(models=["lstm"]), "unknown model 'lstm'; choose from lantm-invnorm, lantm-softmax"),
+                         (dict(seeds=0), "seeds must be a positive number"), (dict(seeds=[-1]), "seeds must be"),
+                         (dict(steps=0), "steps must be a positive number"), (dict(tasks=[]), "no tasks given")]:
+        with pytest.raises(ValueError, match=message):
+            L.settings("paper", **bad)
+
+
+def test_default_parameters_are_the_committed_runs():
+    assert L.RUNS["lantm"]()[:len(A.configs())] == A.configs()          # the full campaign, ablation first
+    assert {c.to_json() for c in L.configs(L.settings("paper"))} <= {c.to_json() for c in L.RUNS["lantm"]()}

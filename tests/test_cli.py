@@ -109,9 +109,25 @@ def test_reproduce_trains_a_chapter_two_at_a_time(runs, monkeypatch, capsys):
     configs = [tiny(steps=4, seed=s) for s in (0, 1)]
     monkeypatch.setattr(chapters, "run_targets", lambda: {"tiny": lambda: configs})
     assert main(["reproduce", "tiny", "--jobs", "2"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    estimate, *lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"tiny: 2 runs to train \(0 cached\): about \d+ CPU-minutes, \d+ min on 2 core\(s\)", estimate)
     assert sorted(line.split()[1] for line in lines) == sorted(C.run_id(c) for c in configs)
+    assert all(re.match(r"\[[12]/2\] \S+  \d+\.\d min  train_acc ", line) for line in lines)
     assert all((runs / C.run_id(c) / "manifest.json").exists() for c in configs)
+    assert main(["reproduce", "tiny"]) == 0 and capsys.readouterr().out == ""     # all cached: nothing to say
+
+
+def test_reproduce_passes_chapter_parameters_and_names_the_allowed_ones(runs, monkeypatch, capsys):
+    asked = {}
+
+    def tiny_runs(seeds=1, steps=4):
+        asked.update(seeds=seeds, steps=steps)
+        return [tiny(steps=steps, seed=s) for s in range(seeds)]
+    monkeypatch.setattr(chapters, "run_targets", lambda: {"tiny": tiny_runs})
+    assert main(["reproduce", "tiny", "--set", "seeds=2", "--set", "steps=3", "--dry-run"]) == 0
+    assert asked == {"seeds": 2, "steps": 3} and "tiny: 2 runs, 2 to train" in capsys.readouterr().out
+    assert main(["reproduce", "tiny", "--set", "seed=2"]) == 2
+    assert "unknown parameter 'seed' for tiny; choose one of seeds, steps" in capsys.readouterr().err
 
 
 def test_mirror_chapter_is_wang_settings_times_three_seeds():
@@ -145,6 +161,30 @@ def test_plan_prices_what_is_missing_and_skips_what_is_cached(runs):
     assert list(p["cached"]) == [True, False] and p["cpu_h"].iloc[0] == 0.0
 
 
+def test_plan_with_evaluation_counts_every_dev_point_and_the_test(runs):
+    c = tiny(steps=40, eval_every=10)
+    p = experiments.plan([c, c.replace(lr=1e-4, eval_every=20)], reps=1, evaluation=True)
+    assert p["s_per_update"].nunique() == 1                 # lr and eval_every leave an update's price alone
+    assert p["dev_cpu_h"].iloc[0] == pytest.approx(2 * p["dev_cpu_h"].iloc[1])   # 4 dev points against 2
+    train = p["s_per_update"] * 40 / 3600
+    assert ((p["cpu_h"] > train + p["dev_cpu_h"]) & (p["dev_cpu_h"] > 0)).all()   # and the final test
+    assert list(experiments.plan([c], reps=1).columns) == ["run", "seed", "steps", "cached", "s_per_update", "cpu_h"]
+
+
+def test_train_staged_asks_for_more_runs_as_runs_finish(runs):
+    a, b = tiny(steps=4), tiny(seed=1, steps=4)
+    asked = []
+
+    def next_runs(failed):               # b can only be named once a is trained (a stage decided)
+        asked.append(failed)
+        return [b] if (C.run_path(a) / C.MANIFEST).exists() else [a]
+    lines = []
+    assert experiments.train_staged(next_runs, jobs=2, out=lines.append) == {}
+    assert lines == [f"done {C.run_id(a)}", f"done {C.run_id(b)}"] and len(asked) == 3
+    with pytest.raises(ValueError, match="jobs must be at least 1"):
+        experiments.train_staged(next_runs, jobs=0)
+
+
 def test_reproduce_dry_run_trains_nothing(runs, capsys, monkeypatch):
     monkeypatch.setattr(chapters, "run_targets",
                         lambda: {"tiny": lambda: [profile_config("double", "lantm-invnorm", "quick", 0)]})
@@ -152,3 +192,11 @@ def test_reproduce_dry_run_trains_nothing(runs, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "tiny: 1 runs, 1 to train:" in out and "CPU-hours" in out
     assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_reproduce_protocol_dry_run_plans_and_trains_nothing(runs, capsys):
+    assert main(["reproduce", "mirror", "--protocol", "strict", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "mirror strict:" in out and "CPU-h" in out
+    assert not runs.exists() or not any(runs.iterdir())
+    assert main(["reproduce", "lantm", "--protocol", "paper", "--dry-run"]) == 2

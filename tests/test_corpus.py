@@ -69,3 +69,16 @@ def test_unknown_corpus_and_split_name_what_is_allowed():
 def test_the_language_model_reads_every_corpus_symbol():
     from mannlib.models.charlm import LMConfig
     assert LMConfig().vocab == C.VOCAB
+
+
+def test_bbc_news_is_split_by_article_without_repeated_stories():
+    corpus = C.load("bbc")
+    docs = corpus.documents
+    assert not (set(docs["train"]) & set(docs["test"])) and not (set(docs["dev"]) & set(docs["test"]))
+    # (section, number) order, every tenth story from the first in test, from the sixth in dev
+    assert docs["test"][:2] == ["business/001", "business/011"] and docs["dev"][0] == "business/006"
+    assert corpus.segments == sum(len(d) for d in docs.values()) == len(C.bbc_articles()) == 2063   # of 2,225 files
+    assert len({C.normalize(a)[:80] for _, a in C.bbc_articles()}) == corpus.segments
+    # the headline is dropped: the first story begins with its first sentence
+    assert C.decode(corpus.test[:40]) == "quarterly profits at us media giant time"
+    assert len(corpus.train) > 10 * len(C.load("news").train)                             # far larger than Lee

@@ -218,4 +218,4 @@ def test_judge_gives_the_claims_in_the_order_of_paper_says():
 
 
 def test_the_chapter_registers_its_pipeline():
-    assert set(MS.PIPELINES) == {"signatures"} and math.isclose(MS.DECLINE, 0.30) and MS.MIN_COUNT == 20
+    assert set(MS.PIPELINES) == {"signatures", "signatures-plateau"} and math.isclose(MS.DECLINE, 0.30) and MS.MIN_COUNT == 20

@@ -38,13 +38,21 @@ def pipelines() -> dict:
     return {t: f for m in chapters().values() for t, f in getattr(m, "PIPELINES", {}).items()}
 
 
-def target_runs(target: str) -> list:
-    """The RunConfigs of the ``reproduce`` target ``target``; ValueError naming the targets for an
-    unknown one (pipelines included, which :func:`pipelines` runs instead)."""
+def target_runs(target: str, **knobs) -> list:
+    """The RunConfigs of the ``reproduce`` target ``target`` with the chapter parameters ``knobs``
+    (``reproduce --set``: the keyword arguments its RUNS function takes); ValueError naming the
+    targets for an unknown one (pipelines included, which :func:`pipelines` runs instead) or the
+    parameters for an unknown parameter."""
+    import inspect
     targets = run_targets()
     if target not in targets:
         raise ValueError(f"unknown chapter {target!r}; choose one of {', '.join([*targets, *pipelines()])}")
-    runs = targets[target]()
+    allowed = list(inspect.signature(targets[target]).parameters)
+    unknown = [k for k in knobs if k not in allowed]
+    if unknown:
+        raise ValueError(f"unknown parameter {unknown[0]!r} for {target}; "
+                         + (f"choose one of {', '.join(allowed)}" if allowed else "it takes none yet"))
+    runs = targets[target](**knobs)
     if not runs:
         raise ValueError(f"chapter {target!r} defines no runs yet")
     return runs

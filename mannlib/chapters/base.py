@@ -87,6 +87,13 @@ def glue_figure(name: str, fig):
     plt.close(fig)
 
 
+def glue_claims(claims: list[Claim]):
+    """``myst_nb.glue`` each claim's verdict and our numbers as ``verdict_KEY`` and ``ours_KEY``,
+    for the prose ("**{glue:text}`verdict_invnorm`** ({glue:text}`ours_invnorm`)")."""
+    for c in claims:
+        glue_values("", {f"verdict_{c.key}": c.verdict, f"ours_{c.key}": c.ours})
+
+
 def glue_values(prefix: str, values: dict):
     """``myst_nb.glue`` every value under ``prefix + key`` without display; numpy scalars become
     Python numbers so that ``{glue:text}`key:.1%``` formats them."""

@@ -226,6 +226,30 @@ def fit_signature(train: StateSet, test: StateSet, cfg: DecoderConfig | None = N
                       "decoder_hidden": cfg.hidden, "decoder_steps": cfg.steps})
 
 
+def decoder_parameters(dim: int, hidden: int, vocab: int) -> int:
+    """Parameters of one decoder Linear(dim, hidden) -> ReLU -> Linear(hidden, vocab), biases included."""
+    return hidden * (dim + 1) + vocab * (hidden + 1)
+
+
+def rule_width(dim: int, parameters: int, vocab: int) -> int:
+    """The narrowest hidden layer whose decoder (:func:`decoder_parameters`) has at least
+    ``parameters`` parameters: Koppula §4's "decoder parameter count ... at least as large as the
+    combined kernel and input projection parameter count", with ``parameters`` that count
+    (:func:`mannlib.models.charlm.kernel_parameters`)."""
+    if dim < 1 or vocab < 1 or parameters < 1:
+        raise SignatureError(f"need dim, vocab and parameters >= 1, got {dim}, {vocab}, {parameters}")
+    return max(1, math.ceil((parameters - vocab) / (dim + 1 + vocab)))
+
+
+def dev_score(sig: Signature) -> float:
+    """How well a layer's decoders did on dev: the mean over δ of the dev accuracy of the dropout
+    chosen for that δ. What a sweep of decoder sizes is decided on (§5: "selecting the best decoder
+    architecture for every model architecture")."""
+    if sig.dev_accuracy is None:
+        raise SignatureError("the signature has no dev accuracies (fit_signature records them)")
+    return float(np.nanmean(np.nanmax(np.nan_to_num(sig.dev_accuracy, nan=-1.0), axis=1)))
+
+
 def _accuracy(pred: np.ndarray, y: np.ndarray) -> float:
     ok = y >= 0
     return float((pred[ok] == y[ok]).mean()) if ok.any() else float("nan")

@@ -48,7 +48,7 @@ class LMConfig:
 
 @dataclass
 class TrainConfig:
-    updates: int = 400        # optimizer steps (the run's length is fixed, not the number of epochs)
+    updates: int = 400        # optimizer steps (with patience: the cap, the most it may take)
     batch: int = 32           # parallel streams
     bptt: int = 64            # truncated back-propagation length
     lr: float = 3e-3          # Adam learning rate: peak of a linear warm-up, then cosine decay to 0
@@ -57,6 +57,14 @@ class TrainConfig:
     eval_every: int = 0       # check dev perplexity every N updates and keep the best weights (0: never)
     eval_chars: int = 20_000  # dev symbols per check
     seed: int = 0
+    patience: int = 0         # > 0: train to the dev plateau (:func:`train_to_plateau`): stop after this many
+                              # dev checks in a row without a new best; 0: run all ``updates`` (:func:`train_lm`)
+    decay: float = 0.5        # with patience: the learning rate is multiplied by this at every check without a new best
+
+    def __post_init__(self):
+        if self.patience < 0 or (self.patience and self.eval_every < 1) or not 0.0 < self.decay <= 1.0:
+            raise LMError(f"need patience >= 0, eval_every >= 1 when patience > 0 and 0 < decay <= 1; got "
+                          f"patience {self.patience}, eval_every {self.eval_every}, decay {self.decay}")
 
 
 class CharLM(nn.Module):
@@ -175,6 +183,103 @@ def train_lm(model: CharLM, stream: np.ndarray, cfg: TrainConfig, dev: np.ndarra
             "wall_s": time.perf_counter() - start, "config": asdict(cfg)}
 
 
+def _warm_factor(step: int, cfg: TrainConfig) -> float:
+    """Learning-rate multiplier before update ``step`` (0-based) when training to the plateau: a
+    linear warm-up over ``cfg.warmup * cfg.updates`` updates, then 1 (no schedule tied to the cap)."""
+    warm = round(cfg.warmup * cfg.updates) if cfg.warmup > 0 else 0
+    return (step + 1) / warm if step < warm else 1.0
+
+
+def train_to_plateau(model: CharLM, stream: np.ndarray, cfg: TrainConfig, dev: np.ndarray,
+                     checkpoint=None) -> dict:
+    """Truncated BPTT over ``stream`` (wrapping around, state reset at the wrap) until the dev
+    perplexity stops improving, as the paper's models are trained ("dev93 for development and early
+    stopping", Koppula §4). Every ``cfg.eval_every`` updates the first ``cfg.eval_chars`` symbols of
+    ``dev`` are scored; a check without a new best multiplies the learning rate by ``cfg.decay``,
+    and ``cfg.patience`` such checks in a row stop training; ``cfg.updates`` is the cap. The best
+    weights are kept.
+
+    With ``checkpoint`` (a path) everything the loop depends on (weights, Adam, learning-rate scale,
+    stream position, the carried state, the best weights, the curve, the wall time so far) is written
+    there atomically at every check, and a call that finds it continues from it: a run killed at any
+    point and restarted ends with exactly the weights of an uninterrupted one (one thread, CPU).
+
+    Returns losses (train NLL per update), dev_checks ``[update, dev perplexity, learning rate]`` per
+    check, best_update, stopped ("patience" or "cap"), updates, symbols seen and wall time."""
+    if cfg.patience < 1:
+        raise LMError(f"train_to_plateau needs patience >= 1, got {cfg.patience}")
+    torch.manual_seed(cfg.seed)
+    data = batchify(stream, cfg.batch)                                         # (B, L)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    run = {"update": 0, "pos": 0, "state": None, "scale": 1.0, "bad": 0, "best_ppl": math.inf, "best_update": 0,
+           "best": None, "losses": [], "checks": [], "wall_s": 0.0, "stopped": None}
+    blob = _read_checkpoint(checkpoint, cfg)
+    if blob is not None:
+        model.load_state_dict(blob.pop("model"))
+        opt.load_state_dict(blob.pop("opt"))
+        run.update(blob)
+    start = time.perf_counter()
+    model.train()
+    while run["stopped"] is None:
+        update = run["update"] + 1
+        if run["pos"] + cfg.bptt + 1 > data.shape[1]:
+            run["pos"], run["state"] = 0, None
+        pos = run["pos"]
+        x, y = data[:, pos: pos + cfg.bptt], data[:, pos + 1: pos + cfg.bptt + 1]
+        run["pos"] = pos + cfg.bptt
+        lr = cfg.lr * _warm_factor(update - 1, cfg) * run["scale"]
+        for group in opt.param_groups:
+            group["lr"] = lr
+        logits, state = model(x, _detach(run["state"]))
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+        opt.step()
+        run["state"], run["update"] = _detach(state), update
+        run["losses"].append(loss.item())
+        if update % cfg.eval_every == 0 or update == cfg.updates:
+            ppl = evaluate(model, dev[: cfg.eval_chars])["perplexity"]
+            model.train()
+            run["checks"].append([update, ppl, lr])
+            if ppl < run["best_ppl"]:
+                run.update(best_ppl=ppl, best_update=update, bad=0,
+                           best={k: v.clone() for k, v in model.state_dict().items()})
+            else:
+                run["bad"] += 1
+                run["scale"] *= cfg.decay
+            if run["bad"] >= cfg.patience:
+                run["stopped"] = "patience"
+            elif update >= cfg.updates:
+                run["stopped"] = "cap"
+            if checkpoint is not None:
+                _write_checkpoint(checkpoint, cfg, model, opt, run, run["wall_s"] + time.perf_counter() - start)
+    model.load_state_dict(run["best"])
+    model.eval()
+    return {"losses": run["losses"], "dev_checks": run["checks"], "best_update": run["best_update"],
+            "best_dev_perplexity": run["best_ppl"], "stopped": run["stopped"], "updates": run["update"],
+            "symbols_seen": run["update"] * cfg.batch * cfg.bptt,
+            "wall_s": run["wall_s"] + time.perf_counter() - start, "config": asdict(cfg)}
+
+
+def _write_checkpoint(path, cfg: TrainConfig, model: CharLM, opt, run: dict, wall_s: float) -> None:
+    """Everything :func:`train_to_plateau` needs to continue, in float32, atomically (a kill while
+    writing leaves the previous checkpoint whole)."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    torch.save({"config": asdict(cfg), "model": model.state_dict(), "opt": opt.state_dict(),
+                **{k: v for k, v in run.items() if k != "wall_s"}, "wall_s": wall_s}, tmp)
+    os.replace(tmp, path)
+
+
+def _read_checkpoint(path, cfg: TrainConfig) -> dict | None:
+    if path is None or not os.path.exists(path):
+        return None
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    if blob.pop("config") != asdict(cfg):
+        raise LMError(f"the checkpoint {path} was written by another training setting; delete it to start over")
+    return blob
+
+
 @torch.no_grad()
 def evaluate(model: CharLM, stream: np.ndarray, rows: int = 16, chunk: int = 256) -> dict:
     """Next-symbol scores on ``stream``, read as ``rows`` contiguous pieces with the state carried.
@@ -210,6 +315,19 @@ def save_lm(model: CharLM, path) -> None:
     torch.save({"config": asdict(model.cfg),
                 "state": {k: v.half() for k, v in model.state_dict().items()}}, tmp)
     os.replace(tmp, path)
+
+
+def kernel_parameters(cfg: LMConfig, layer: int = 1) -> int:
+    """Parameters of layer ``layer``'s recurrent cell: its kernel W_hh and its input projection W_ih,
+    with their biases (torch keeps two per gate block): gates x hidden x (inputs + hidden + 2), with
+    3 gate blocks for a GRU and 4 for an LSTM, the inputs being the embedding for layer 1 and the
+    layer below for the others. What Koppula §4 sizes its decoders against
+    (:data:`mannlib.papers.koppula.DECODER_SIZING`)."""
+    if not 1 <= layer <= cfg.layers:
+        raise LMError(f"layer must be 1..{cfg.layers}, got {layer}")
+    gates = 3 if cfg.cell == "gru" else 4
+    inputs = cfg.embed if layer == 1 else cfg.hidden
+    return gates * cfg.hidden * (inputs + cfg.hidden + 2)
 
 
 def load_lm(path) -> CharLM:

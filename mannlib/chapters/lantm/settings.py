@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ...engine.cache import Run, train_or_load
 from ...engine.config import RunConfig, profile_config
+from ...engine.launch import train_all
 from ...papers import yang
 from ...tasks import get_task
 from ...tasks.lantm import LANTM_TASKS
@@ -56,27 +57,63 @@ class Settings:
     scale: str                   # fits | paper (SCALES); quick ignores it
     seeds: dict                  # model -> seeds trained
     reading: str = READING       # paper scale: the reading of §4 (READINGS), its updates per run
+    steps: int | None = None     # updates per run (None: the reading's, FITS', or the quick profile's)
+    tasks: tuple = TASKS         # the tasks trained (Table 3's rows)
     table4_sizes: int = 8        # sizes per Table 4 column (evenly spaced over its range)
     table4_n: int = 32           # problems per size
     trace_factor: int = 2        # the appendix figures run a problem of trace_factor x m
 
 
-def settings(profile: str, scale: str = "paper", train_lstm: bool = False, reading: str = READING) -> Settings:
-    """The chapter's settings; ``scale`` picks the paper's (see the module docstring) or
-    :data:`FITS`, ``reading`` one of :data:`READINGS` for the paper scale. At the paper scale the
-    4 x 256 LSTM baseline is part of the runs only with ``train_lstm`` (hours per task on a CPU
-    core). Quick: tiny models on tiny sizes, seconds (every reading alike)."""
+def settings(profile: str, scale: str = "paper", train_lstm: bool = False, reading: str = READING,
+             seeds=None, models=LANTMS, steps: int | None = None, tasks=TASKS) -> Settings:
+    """The chapter's settings, every argument a parameter of the notebook (and of ``reproduce
+    lantm --set``). ``scale`` picks the paper's (see the module docstring) or :data:`FITS`;
+    ``reading`` one of :data:`READINGS` for the paper scale; ``seeds`` a number n (seeds 0..n-1) or
+    a list of seeds for each LANTM of ``models`` (default: 3); ``steps`` the updates per run
+    (default: the reading's, FITS' or the quick profile's); ``tasks`` the tasks trained. At the
+    paper scale the 4 x 256 LSTM baseline is part of the runs only with ``train_lstm`` (hours per
+    task on a CPU core; one seed). Quick: tiny models on tiny sizes, seconds (every reading alike).
+    A bad value raises ValueError naming the allowed ones."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     if reading not in READINGS:
         raise ValueError(f"unknown reading {reading!r}; choose one of {', '.join(map(repr, READINGS))}")
+    if profile not in ("paper", "quick"):
+        raise ValueError(f"unknown profile {profile!r}; choose one of paper, quick")
+    models, tasks = _subset(models, LANTMS, "model"), _subset(tasks, TASKS, "task")
+    if steps is not None and not (isinstance(steps, int) and not isinstance(steps, bool) and steps > 0):
+        raise ValueError(f"steps must be a positive number of updates or None, got {steps!r}")
+    if seeds is None:
+        chosen = PAPER_SEEDS if profile == "paper" and scale == "paper" else FITS_SEEDS
+        seed_map = {m: chosen[m] for m in models}
+    else:
+        seed_map = {m: _seeds(seeds) for m in models}
+    if train_lstm or scale == "fits" or profile == "quick":   # the LSTM baseline: one seed
+        seed_map["lstm"] = LSTM_SEEDS if profile == "paper" and scale == "paper" else FITS_SEEDS["lstm"]
     if profile == "paper":
-        if scale == "fits":
-            return Settings("paper", scale, FITS_SEEDS)
-        return Settings("paper", scale, {**PAPER_SEEDS, **({"lstm": LSTM_SEEDS} if train_lstm else {})}, reading)
-    if profile == "quick":
-        return Settings("quick", scale, FITS_SEEDS, table4_sizes=2, table4_n=8, trace_factor=2)
-    raise ValueError(f"unknown profile {profile!r}; choose one of paper, quick")
+        return Settings("paper", scale, seed_map, reading, steps, tasks)
+    return Settings("quick", scale, seed_map, reading, steps, tasks, table4_sizes=2, table4_n=8, trace_factor=2)
+
+
+def _subset(values, allowed: tuple, what: str) -> tuple:
+    values = (values,) if isinstance(values, str) else tuple(values)
+    bad = [v for v in values if v not in allowed]
+    if bad or not values:
+        raise ValueError((f"unknown {what} {bad[0]!r}" if bad else f"no {what}s given")
+                         + f"; choose from {', '.join(allowed)}")
+    return tuple(v for v in allowed if v in values)      # the book's order
+
+
+def _seeds(seeds) -> tuple:
+    """3 -> (0, 1, 2); [0, 4] -> (0, 4)."""
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise ValueError(f"seeds must be a positive number or a list of seeds, got {seeds!r}")
+        return tuple(range(seeds))
+    seeds = tuple(seeds)
+    if not seeds or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in seeds):
+        raise ValueError(f"seeds must be a positive number or a list of seeds >= 0, got {list(seeds)!r}")
+    return tuple(sorted(set(seeds)))
 
 
 def train_max(s: Settings, task: str) -> int:
@@ -105,16 +142,17 @@ def config(s: Settings, task: str, model: str, seed: int) -> RunConfig:
     size 2..2m. Quick: the quick profile on tiny sizes."""
     if s.profile == "paper" and s.scale == "paper":
         if model == "lstm":
-            return profile_config(task, model, "paper", seed, **ablation.overrides(s.reading, model))
-        return ablation.config(task, s.reading, seed, model=model, steps=READINGS[s.reading])
+            return profile_config(task, model, "paper", seed, **ablation.overrides(s.reading, model),
+                                  **({"steps": s.steps} if s.steps else {}))
+        return ablation.config(task, s.reading, seed, model=model, steps=s.steps or READINGS[s.reading])
     m = train_max(s, task)
     dev = tuple(get_task(task, train_max=m).check_difficulty(d) for d in dev_sizes(task, m))
     if s.profile == "quick":
         return profile_config(task, model, "quick", seed, **{"task_args.train_max": m}, dev_difficulties=dev,
-                              eval_difficulties=(m, 2 * m))
+                              eval_difficulties=(m, 2 * m), **({"steps": s.steps} if s.steps else {}))
     lr = FITS_LR if model in LANTMS else profile_config(task, model, "paper").lr   # the LSTM keeps Table 2's 2e-4
     return profile_config(task, model, "paper", seed, **{"task_args.train_max": m}, lr=lr,
-                          steps=FITS[task][1], dev_difficulties=dev, eval_difficulties=None,
+                          steps=s.steps or FITS[task][1], dev_difficulties=dev, eval_difficulties=None,
                           eval_n=eval_n(task, m))
 
 
@@ -125,13 +163,20 @@ def configs(s: Settings, models=None) -> list[RunConfig]:
     models = [m for m in MODELS if m in s.seeds and (models is None or m in models)]
     seeds = sorted({seed for m in models for seed in s.seeds[m]})
     return [config(s, task, model, seed) for seed in seeds for model in models if seed in s.seeds[model]
-            for task in TASKS]
+            for task in s.tasks]
 
 
-def paper_runs() -> list[RunConfig]:
+def paper_runs(scale: str = "paper", train_lstm: bool = False, reading: str | None = None, seeds=None,
+               models=LANTMS, steps: int | None = None, tasks=TASKS) -> list[RunConfig]:
     """``reproduce lantm`` (Yang §4-5, Tables 3-4 and appendix B): the ablation of §4's training
     setting, then LANTM-InvNorm and -SoftMax on the five tasks at Table 1's sizes under each of
-    :data:`READINGS` (the ablation's runs of its own reading are Table 3's too); each once, in order."""
+    :data:`READINGS` (the ablation's runs of its own reading are Table 3's too); each once, in order.
+    With parameters (``reproduce lantm --set seeds=5``: the notebook's): the runs of
+    :func:`settings` with them, what the notebook would train."""
+    knobs = dict(scale=scale, train_lstm=train_lstm, reading=reading, seeds=seeds, models=models, steps=steps,
+                 tasks=tasks)
+    if knobs != dict(scale="paper", train_lstm=False, reading=None, seeds=None, models=LANTMS, steps=None, tasks=TASKS):
+        return configs(settings("paper", **{**knobs, "reading": reading or READING}))
     runs = ablation.configs() + [c for r in READINGS for c in configs(settings("paper", reading=r))]
     return list({c.to_json(): c for c in runs}.values())
 
@@ -144,19 +189,23 @@ def fits_runs() -> list[RunConfig]:
 
 
 def load_runs(s: Settings, models=None, train_missing: bool = True, diverged: list | None = None) -> list[Run]:
-    """Load (or train what is missing of) :func:`configs`; quick runs train silently. With
+    """Load (or train what is missing of) :func:`configs`: in the paper profile the missing runs
+    train first, two at a time, after an estimate of their time (:func:`mannlib.engine.launch.train_all`);
+    quick runs train silently, one after another. With
     ``train_missing=False`` runs not in the cache are skipped (a budget cut short). A run whose
     loss or gradient becomes infinite has no weights to score: it is left out, and appended to
     ``diverged`` (when given) as a :class:`~mannlib.chapters.lantm.ablation.Diverged`."""
     from ...engine.cache import MANIFEST, run_path
     from ...engine.train import TrainingDiverged
-    progress = "none" if s.profile == "quick" else "auto"
+    cs = configs(s, models)
+    if train_missing and s.profile == "paper":   # an estimate first, both cores, one line per finished run
+        train_all(cs, "lantm", jobs=2)
     runs = []
-    for c in configs(s, models):
+    for c in cs:
         if not train_missing and not (run_path(c) / MANIFEST).exists():
             continue
         try:
-            runs.append(train_or_load(c, progress=progress))
+            runs.append(train_or_load(c, progress="none"))
         except TrainingDiverged as e:
             if diverged is not None:
                 diverged.append(ablation.Diverged(c, str(e)))

@@ -7,6 +7,7 @@ networks. The modules, each a function of the one before:
 
 * :mod:`.settings`: the profiles, the units they train, where results go;
 * :mod:`.pipeline`: the resumable pipeline that trains and decodes every unit (``reproduce``);
+* :mod:`.plan`: what a campaign will cost before it runs (``print_plan``);
 * :mod:`.mann`: the memory networks' signatures;
 * :mod:`.analysis`: tidy frames and numbers from the results; :mod:`.prose`: those numbers as text;
 * :mod:`.figures`: the figures; :mod:`.verdicts`: the four claims and their verdicts;
@@ -17,30 +18,43 @@ The paper's numbers live in :mod:`mannlib.papers.koppula`.
 from __future__ import annotations
 
 # The names the notebook and the tests use, re-exported (the method's too: the chapter applies it).
-from ...methods.signatures import (DecoderConfig, Signature, SignatureError, StateSet, decode_states, fit_signature,
-                                   ngram_signature, perplexity_gap_ratio, read_signatures, signature_distance,
-                                   write_signatures)
-from .analysis import (CELLS, LABELS, MIN_COUNT, better_deltas, closest_pair, corpus_table, cost_table,
-                       deep_perplexity, depth_table, difference_counts, distance_matrix, fig4_signatures,
-                       forward_accuracy, language_models, lstm_minus_gru, memory_span, perplexity_drop,
-                       recall_difference, recall_forward_correlation, reliable, size_table, space_floor, strictly,
-                       symbol_table, unit_cost)
-from .figures import (adaptation, heatmap, memory_network_recall, recall_by_layer, recall_by_size,
-                      rnn_against_ngram, signature_and_forward)
+from ...methods.signatures import (DecoderConfig, Signature, SignatureError, StateSet, decode_states, decoder_parameters,
+                                   dev_score, fit_signature, ngram_signature, perplexity_gap_ratio, read_signatures,
+                                   rule_width, signature_distance, write_signatures)
+from .analysis import (CELLS, DOMAIN_LABELS, LABELS, MIN_COUNT, better_deltas, closest_pair, corpus_table, cost_table,
+                       deep_perplexity, depth_table, difference_counts, distance_matrix, fig4_signatures, fig4_titles,
+                       forward_accuracy, language_models, learning_curves, lstm_minus_gru, memory_span,
+                       perplexity_drop, recall_difference, recall_forward_correlation, reliable, size_table,
+                       space_floor, strictly, symbol_table, unit_cost)
+from .figures import (adaptation, heatmap, learning_curve_figure, memory_network_recall, recall_by_layer,
+                      recall_by_size, rnn_against_ngram, signature_and_forward)
 from .mann import MODELS, STATES, mann_signatures, mirror_states
-from .pipeline import load_results, reproduce, run_unit
+from .pipeline import decode_layers, drop_weights, load_results, reproduce, run_unit
+from .plan import plan, print_plan, unit_minutes
 from .prose import (FIG1_SYMBOLS, budget_values, corpus_values, cost_values, fig1_values, fig2_values, fig3_values,
-                    fig4_values, fig5_values, symbol_text)
+                    fig4_values, fig5_values, setting_values, symbol_text)
 from .record import reference
-from .settings import PROFILES, Profile, Unit, fig4_units, get_profile, results_dir, units
+from .settings import (MIN_ADAPTATION_SENTENCES, PLATEAU, PLATEAU_PROFILES, PROFILES, TRAINED, TRAININGS, Profile,
+                       Unit, fig4_units, get_profile, results_dir, units)
 from .verdicts import CLOSER, DECLINE, PAPER, RISE, claims, judge, mean_recall, paper_says
 
-def reproduce_all(profile: str = "paper", jobs: int = 2) -> dict:
+
+def reproduce_all(profile: str = "paper", jobs: int = 2, trained: str | None = None, dry_run: bool = False) -> dict:
     """Koppula et al. 2018: language models, decoders and baselines (resumable, under data/signatures),
-    then, beyond the paper, the mirror runs' signatures. Returns name -> result of the units run now."""
-    done = reproduce(profile, jobs=jobs)
+    then, beyond the paper, the mirror runs' signatures. Returns name -> result of the units run now.
+    ``dry_run``: train nothing, print :func:`~.plan.print_plan` instead."""
+    if dry_run:
+        print_plan(profile, trained, jobs)
+        return {}
+    done = reproduce(profile, jobs=jobs, trained=trained)
     mann_signatures(profile)
     return done
 
 
-PIPELINES = {"signatures": reproduce_all}   # ``python -m mannlib reproduce signatures``
+def reproduce_plateau(profile: str = "paper", jobs: int = 2, dry_run: bool = False) -> dict:
+    """The plateau setting's campaign (results under data/signatures/plateau): :func:`reproduce_all`."""
+    return reproduce_all(profile, jobs, trained="plateau", dry_run=dry_run)
+
+
+# ``python -m mannlib reproduce signatures`` (the setting the book reads) and ``signatures-plateau``
+PIPELINES = {"signatures": reproduce_all, "signatures-plateau": reproduce_plateau}

@@ -21,6 +21,7 @@ MIN_COUNT = 20     # (δ, symbol) cells backed by fewer test positions are greye
 LABELS = [c if c != " " else "\u2423" for c in corpora.SYMBOLS]  # the symbols, the space drawn as an open box
 SPAN_MARGIN = 0.05  # Exercise 2: a δ counts in the memory span when recall beats the space floor by this
 CELLS = ("gru", "lstm")
+DOMAIN_LABELS = {"news": "news", "bbc": "BBC News"}  # corpus -> how figures name it
 
 
 # --- cells that enough test positions back -------------------------------------------------------
@@ -72,13 +73,26 @@ def unit_cost(result: dict) -> float:
 
 
 def cost_table(results: dict) -> pd.DataFrame:
-    """One row per language model: its corpus, size, budget, wall time and test perplexity."""
+    """One row per language model: its corpus, size, budget, wall time and test perplexity; for
+    models trained to the dev plateau also the update of the best dev check (the weights kept) and
+    why training stopped ("patience" or "cap")."""
+    plateau = any("stopped" in r["train"] for r in language_models(results).values())
     return pd.DataFrame([{
         "model": name, "trained on": r["corpus"], "parameters": r["lm"]["parameters"],
-        "updates": r["train"]["config"]["updates"], "symbols seen": r["train"]["symbols_seen"],
+        "updates": r["train"].get("updates", r["train"]["config"]["updates"]), "symbols seen": r["train"]["symbols_seen"],
+        **({"best update": r["train"].get("best_update"), "stopped": r["train"].get("stopped")} if plateau else {}),
         "train s": round(r["wall_s"]["train"]), "decoders s": round(r["wall_s"]["decoders"]),
         "test perplexity": round(r["perplexity"][r["corpus"]], 3),
     } for name, r in language_models(results).items()]).set_index("model").sort_values(["trained on", "parameters"])
+
+
+def learning_curves(results: dict) -> pd.DataFrame:
+    """Every dev check of every language model: index (model, update); dev perplexity and the
+    learning rate of that update (models of the short setting have none and are left out)."""
+    rows = [{"model": name, "update": c[0], "dev perplexity": c[1], "learning rate": c[2] if len(c) > 2 else np.nan}
+            for name, r in language_models(results).items() for c in r["train"].get("dev_checks", [])
+            if "stopped" in r["train"]]
+    return pd.DataFrame(rows, columns=["model", "update", "dev perplexity", "learning rate"]).set_index(["model", "update"])
 
 
 def corpus_table(loaded: dict) -> pd.DataFrame:
@@ -98,28 +112,29 @@ def recall_row(sig: Signature) -> dict:
 
 
 def size_table(results: dict, p: Profile) -> pd.DataFrame:
-    """Fig. 2: index (cell "GRU"/"LSTM", units); news test perplexity, mean recall, recall per δ."""
+    """Fig. 2: index (cell "GRU"/"LSTM", units); test perplexity on the domain, mean recall, recall per δ."""
     rows = []
     for cell in CELLS:
         for h in p.sizes:
-            r = results[f"news-{cell}-1x{h}"]
-            rows.append({"cell": cell.upper(), "units": h, "test perplexity": r["perplexity"]["news"],
+            r = results[f"{p.domain}-{cell}-1x{h}"]
+            rows.append({"cell": cell.upper(), "units": h, "test perplexity": r["perplexity"][p.domain],
                          **recall_row(r["signatures"]["layer1"])})
     return pd.DataFrame(rows).set_index(["cell", "units"])
 
 
 def depth_table(results: dict, p: Profile) -> pd.DataFrame:
-    """Fig. 3: index (cell, layer 1..L) of the deep news models; mean recall and recall per δ."""
+    """Fig. 3: index (cell, layer 1..L) of the deep domain models; mean recall and recall per δ."""
     layers, hidden = p.deep
-    rows = [{"cell": cell.upper(), "layer": l, **recall_row(results[f"news-{cell}-{layers}x{hidden}"]["signatures"][f"layer{l}"])}
+    rows = [{"cell": cell.upper(), "layer": l,
+             **recall_row(results[f"{p.domain}-{cell}-{layers}x{hidden}"]["signatures"][f"layer{l}"])}
             for cell in CELLS for l in range(1, layers + 1)]
     return pd.DataFrame(rows).set_index(["cell", "layer"])
 
 
 def deep_perplexity(results: dict, p: Profile) -> dict[str, float]:
-    """Cell -> news test perplexity of the deep model of Fig. 3."""
+    """Cell -> test perplexity on the domain of the deep model of Fig. 3."""
     layers, hidden = p.deep
-    return {cell: results[f"news-{cell}-{layers}x{hidden}"]["perplexity"]["news"] for cell in CELLS}
+    return {cell: results[f"{p.domain}-{cell}-{layers}x{hidden}"]["perplexity"][p.domain] for cell in CELLS}
 
 
 def perplexity_drop(sizes: pd.DataFrame, cell: str) -> float:
@@ -141,14 +156,18 @@ def lstm_minus_gru(sizes: pd.DataFrame) -> pd.Series:
 
 
 # --- Fig. 4: adaptation ----------------------------------------------------------------------------
-FIG4_TITLES = {"a": "a. Shakespeare", "b": "b. Shakespeare, retrained on 5% news", "c": "c. news"}
+def fig4_titles(p: Profile) -> dict[str, str]:
+    """Panel -> title of Fig. 4 ("c. news" for the Lee corpus, "c. BBC News" for BBC)."""
+    label = DOMAIN_LABELS.get(p.domain, p.domain)
+    return {"a": "a. Shakespeare", "b": f"b. Shakespeare, retrained on 5% {label}", "c": f"c. {label}"}
 
 
 def fig4_signatures(results: dict, p: Profile) -> tuple[dict, dict]:
-    """Fig. 4's three LSTMs: (panel title -> layer-1 signature, panel title -> news test perplexity)."""
-    names = {FIG4_TITLES[k]: v for k, v in fig4_units(p).items()}
+    """Fig. 4's three LSTMs: (panel title -> layer-1 signature, panel title -> test perplexity on the domain)."""
+    titles = fig4_titles(p)
+    names = {titles[k]: v for k, v in fig4_units(p).items()}
     return ({t: results[n]["signatures"]["layer1"] for t, n in names.items()},
-            {t: results[n]["perplexity"]["news"] for t, n in names.items()})
+            {t: results[n]["perplexity"][p.domain] for t, n in names.items()})
 
 
 def distance_matrix(sigs: dict, min_count: int = MIN_COUNT) -> pd.DataFrame:

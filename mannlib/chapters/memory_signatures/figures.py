@@ -108,3 +108,17 @@ def memory_network_recall(paths: list):
         ax.legend()
     axes[0][0].set_ylabel("marginal recall")
     return fig
+
+
+def learning_curve_figure(curves: pd.DataFrame):
+    """The dev perplexity of every model trained to the plateau against its updates
+    (``curves`` is :func:`~.analysis.learning_curves`), the best check of each marked."""
+    fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+    for name, c in curves.groupby(level="model"):
+        updates, ppl = c.index.get_level_values("update"), c["dev perplexity"].to_numpy()
+        line, = ax.plot(updates, ppl, marker=".", label=name)
+        best = int(np.argmin(ppl))
+        ax.plot(updates[best], ppl[best], marker="*", markersize=12, color=line.get_color())
+    ax.set(xlabel="update", ylabel="dev perplexity", yscale="log")
+    ax.legend(fontsize=7, ncol=2)
+    return fig

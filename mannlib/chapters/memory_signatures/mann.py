@@ -39,9 +39,11 @@ def mirror_states(model, examples: list, task: Mirror) -> tuple[dict, np.ndarray
 def mann_signatures(profile: str = "paper", seed: int = 0, n_train: int = 400, n_test: int = 200,
                     length: int = 5) -> list:
     """Decode the mirror runs (``seed``) of :data:`MODELS` and write one file per model under
-    ``results_dir(profile) / "mann"``; returns the paths. Skips a model whose file exists."""
-    out = results_dir(profile) / "mann"
-    task, cfg = Mirror(), replace(get_profile(profile).decoder, max_delta=2 * length)
+    ``results_dir(profile, "short") / "mann"``; returns the paths. Skips a model whose file exists.
+    These do not depend on how the language models are trained: every setting reads the same files,
+    decoded as in the short setting."""
+    out = results_dir(profile, "short") / "mann"
+    task, cfg = Mirror(), replace(get_profile(profile, "short").decoder, max_delta=2 * length)
     rng = np.random.default_rng(seed)
     train, test = task.analysis_set(rng, n=n_train, length=length), task.analysis_set(rng, n=n_test, length=length)
     paths = []

@@ -4,6 +4,9 @@ signatures, and write one JSON file per unit under :func:`~.settings.results_dir
 Every file is written atomically and a finished unit is never redone, so ``python -m mannlib
 reproduce signatures`` can be stopped and restarted; data/signatures holds the paper profile's
 results, committed. Each unit runs on one thread, so its numbers do not depend on ``jobs``.
+In the plateau setting a language model in training is also checkpointed at every dev check
+(``checkpoints/<unit>.ckpt``, removed once its model is stored), so a killed campaign loses at most
+one dev interval of each model in training.
 """
 from __future__ import annotations
 
@@ -16,9 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ...methods.signatures import (Signature, SignatureError, StateSet, fit_signature, ngram_signature,
-                                   write_json)
-from ...models.charlm import CharLM, LMConfig, evaluate, load_lm, save_lm, train_lm
+from dataclasses import replace
+
+from ...methods.signatures import (Signature, SignatureError, StateSet, decoder_parameters, dev_score, fit_signature,
+                                   ngram_signature, rule_width, write_json)
+from ...models.charlm import (CharLM, LMConfig, evaluate, kernel_parameters, load_lm, save_lm, train_lm,
+                              train_to_plateau)
 from ...tasks import corpus as corpora
 from .settings import Profile, Unit, get_profile, results_dir, units
 
@@ -45,6 +51,7 @@ def train_or_load(unit: Unit, p: Profile, out: Path) -> tuple[CharLM, dict]:
     """The unit's model, trained now or read back from ``out/models``, and its training report.
     Every later number comes from the stored (float16) weights, so a rerun reproduces it."""
     model_path, report_path = out / "models" / f"{unit.name}.pt", out / "models" / f"{unit.name}.train.json"
+    checkpoint = out / "checkpoints" / f"{unit.name}.ckpt"
     if not (model_path.exists() and report_path.exists()):
         torch.manual_seed(0)
         model = CharLM(LMConfig(unit.cell, unit.hidden, unit.layers, p.embed))
@@ -52,10 +59,18 @@ def train_or_load(unit: Unit, p: Profile, out: Path) -> tuple[CharLM, dict]:
         if unit.parent:
             model.load_state_dict(load_lm(out / "models" / f"{unit.parent}.pt").state_dict())
             cfg, train = p.finetune, train[: int(len(train) * p.finetune_fraction)]
-        report = train_lm(model, train, cfg, dev=corpora.load(unit.corpus).dev)
+        dev = corpora.load(unit.corpus).dev
+        if cfg.patience:
+            checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            report = train_to_plateau(model, train, cfg, dev, checkpoint=checkpoint)
+        else:
+            report = train_lm(model, train, cfg, dev=dev)
         report.update(losses=[round(x, 4) for x in report["losses"]], train_symbols=int(len(train)))
+        if unit.parent:  # Fig. 4's adaptation set, in sentences (full stops)
+            report["train_sentences"] = int((train == corpora.SYMBOLS.index(".")).sum())
         save_lm(model, model_path)
         write_json(report_path, report)
+    checkpoint.unlink(missing_ok=True)
     return load_lm(model_path), json.loads(report_path.read_text())
 
 
@@ -74,10 +89,59 @@ def score_lm(model: CharLM, unit: Unit, p: Profile) -> dict:
     return scores
 
 
-def run_unit(unit: Unit, profile: str, out: Path | None = None) -> dict:
+def decode_layers(sets: dict, lm: LMConfig, p: Profile) -> dict[str, Signature]:
+    """Every layer's signature from its StateSets (split -> one per layer). With
+    ``p.decoder_scales`` the decoders of layer l have ``scale`` x the width of §4's rule for that
+    layer (:func:`~mannlib.methods.signatures.rule_width` of its
+    :func:`~mannlib.models.charlm.kernel_parameters`); each scale decodes every layer, and the one
+    with the best mean :func:`~mannlib.methods.signatures.dev_score` is kept for the model (§5:
+    "selecting the best decoder architecture for every model architecture"). Without scales: the
+    fixed ``p.decoder.hidden``."""
+    def fit(l, cfg):
+        return fit_signature(sets["train"][l], sets["test"][l], cfg, sets["dev"][l], corpora.VOCAB)
+    layers = range(lm.layers)
+    if not p.decoder_scales:
+        return {f"layer{l + 1}": fit(l, p.decoder) for l in layers}
+    best, sweep = None, []
+    for scale in p.decoder_scales:
+        sigs = {}
+        for l in layers:
+            rule = kernel_parameters(lm, l + 1)
+            width = max(1, round(scale * rule_width(lm.hidden, rule, corpora.VOCAB)))
+            sig = fit(l, replace(p.decoder, hidden=width))
+            sig.extra.update(rule_parameters=rule, decoder_parameters=decoder_parameters(lm.hidden, width, corpora.VOCAB),
+                             decoder_scale=scale)
+            sigs[f"layer{l + 1}"] = sig
+        score = float(np.mean([dev_score(sig) for sig in sigs.values()]))
+        sweep.append({"scale": scale, "dev_score": round(score, 5),
+                      "widths": [sig.extra["decoder_hidden"] for sig in sigs.values()]})
+        if best is None or score > best[0]:
+            best = (score, sigs)
+    for sig in best[1].values():
+        sig.extra["decoder_sweep"] = sweep
+    return best[1]
+
+
+def drop_weights(unit: Unit, profile: str, out: Path, trained: str | None = None) -> bool:
+    """Delete a finished unit's stored weights when it has more than the profile's
+    ``keep_weights_below`` parameters and no unit retrains from it (its results and training
+    report stay: data/ must stay under 80 MB). True if deleted."""
+    p, path = get_profile(profile, trained), out / "models" / f"{unit.name}.pt"
+    if p.keep_weights_below is None or not path.exists() or not (out / f"{unit.name}.json").exists():
+        return False
+    if any(u.parent == unit.name for u in units(profile, trained)):
+        return False
+    if sum(v.numel() for v in load_lm(path).parameters()) <= p.keep_weights_below:
+        return False
+    path.unlink()
+    return True
+
+
+def run_unit(unit: Unit, profile: str, out: Path | None = None, trained: str | None = None) -> dict:
     """Train (or load) one unit's model, score it, fit its signatures and write ``<name>.json``
     atomically, with the wall time of every stage. Runs on one thread; returns the result."""
-    p, out = get_profile(profile), results_dir(profile) if out is None else out
+    p = get_profile(profile, trained)
+    out = results_dir(profile, trained) if out is None else out
     (out / "models").mkdir(parents=True, exist_ok=True)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -102,20 +166,20 @@ def run_unit(unit: Unit, profile: str, out: Path | None = None) -> dict:
             sets = {s: layer_statesets(model, sig_corpus.split(s), *p.windows[s], p.warmup)
                     for s in ("train", "dev", "test")}
             wall["states"], t = time.perf_counter() - t, time.perf_counter()
-            result["signatures"] = {f"layer{l + 1}": fit_signature(sets["train"][l], sets["test"][l], p.decoder,
-                                                                   sets["dev"][l], corpora.VOCAB).to_dict()
-                                    for l in range(unit.layers)}
+            result["signatures"] = {k: sig.to_dict() for k, sig in decode_layers(sets, model.cfg, p).items()}
             wall["decoders"] = time.perf_counter() - t
         result["wall_s"] = wall
         write_json(out / f"{unit.name}.json", result)
+        if unit.cell:
+            drop_weights(unit, profile, out, trained)
         return result
     finally:
         torch.set_num_threads(threads)
 
 
-def _run_unit_by_name(name: str, profile: str, out: Path) -> tuple[str, dict]:
-    unit = {u.name: u for u in units(profile)}[name]
-    return name, run_unit(unit, profile, out)
+def _run_unit_by_name(name: str, profile: str, out: Path, trained: str | None = None) -> tuple[str, dict]:
+    unit = {u.name: u for u in units(profile, trained)}[name]
+    return name, run_unit(unit, profile, out, trained)
 
 
 def _summary(result: dict) -> str:
@@ -124,20 +188,22 @@ def _summary(result: dict) -> str:
     return f"[signatures] {result['name']}: train {wall.get('train', 0):.0f}s, decoders {wall.get('decoders', 0):.0f}s{ppl}"
 
 
-def reproduce(profile: str = "paper", jobs: int = 2, only: list[str] | None = None) -> dict:
-    """Run every unit of ``profile`` whose result is missing (``only``: just these and their parents),
-    ``jobs`` at a time in separate one-thread processes (``jobs=1``: here, one after another),
-    printing a line per finished unit. A retrained model waits for its parent.
-    Returns name -> result for the units run now."""
-    names = [u.name for u in units(profile)]
+def reproduce(profile: str = "paper", jobs: int = 2, only: list[str] | None = None,
+              trained: str | None = None) -> dict:
+    """Run every unit of ``profile`` (setting ``trained``, default :data:`~.settings.TRAINED`)
+    whose result is missing (``only``: just these and their parents), ``jobs`` at a time in
+    separate one-thread processes (``jobs=1``: here, one after another), printing a line per
+    finished unit. A retrained model waits for its parent. Returns name -> result for the units run now."""
+    all_units = units(profile, trained)
+    names = [u.name for u in all_units]
     unknown = set(only or ()) - set(names)
     if unknown:
         raise SignatureError(f"unknown units {sorted(unknown)}; choose from {', '.join(names)}")
     wanted = set(only or names)
-    wanted |= {u.parent for u in units(profile) if u.name in wanted and u.parent}  # a retrained model needs its parent
-    out = results_dir(profile)
+    wanted |= {u.parent for u in all_units if u.name in wanted and u.parent}  # a retrained model needs its parent
+    out = results_dir(profile, trained)
     out.mkdir(parents=True, exist_ok=True)
-    todo = [u for u in units(profile) if u.name in wanted and not (out / f"{u.name}.json").exists()]
+    todo = [u for u in all_units if u.name in wanted and not (out / f"{u.name}.json").exists()]
     todo.sort(key=lambda u: -(u.layers * u.hidden ** 2))  # expensive first: the workers finish together
     unfinished, done = {u.name for u in todo}, {}
 
@@ -153,24 +219,24 @@ def reproduce(profile: str = "paper", jobs: int = 2, only: list[str] | None = No
         while todo:
             u = next_ready()
             todo.remove(u)
-            finish(u.name, run_unit(u, profile, out))
+            finish(u.name, run_unit(u, profile, out, trained))
         return done
     with cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         running = set()
         while todo or running:
             while len(running) < jobs and (u := next_ready()) is not None:
                 todo.remove(u)
-                running.add(pool.submit(_run_unit_by_name, u.name, profile, out))
+                running.add(pool.submit(_run_unit_by_name, u.name, profile, out, trained))
             finished, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             for f in finished:
                 finish(*f.result())
     return done
 
 
-def load_results(profile: str = "paper") -> dict:
+def load_results(profile: str = "paper", trained: str | None = None) -> dict:
     """name -> result dict of every finished unit, with ``signatures`` as :class:`Signature`."""
     results = {}
-    for path in sorted(results_dir(profile).glob("*.json")):
+    for path in sorted(results_dir(profile, trained).glob("*.json")):
         r = json.loads(path.read_text())
         r["signatures"] = {k: Signature.from_dict(v) for k, v in r.get("signatures", {}).items()}
         results[r["name"]] = r

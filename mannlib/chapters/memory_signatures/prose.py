@@ -10,9 +10,9 @@ import pandas as pd
 
 from ...methods.signatures import Signature, perplexity_gap_ratio
 from ..base import pct
-from .analysis import (CELLS, better_deltas, closest_pair, difference_counts, language_models, lstm_minus_gru,
+from .analysis import (CELLS, DOMAIN_LABELS, better_deltas, closest_pair, difference_counts, language_models, lstm_minus_gru,
                        perplexity_drop, recall_forward_correlation, strictly, unit_cost)
-from .settings import Profile
+from .settings import PLATEAU, PLATEAU_PROFILES, Profile
 
 FIG1_SYMBOLS = "qyke."   # §4's examples: 'q' poorly predicted but well remembered, 'y' the reverse; 'k', 'e', '.'
 
@@ -28,7 +28,7 @@ def cost_values(results: dict, p: Profile) -> dict[str, str]:
     """The models section: the training budget, the decoders, the test positions and the total cost."""
     values = {"decoder_hidden": str(p.decoder.hidden), "updates": str(p.lm.updates), "batch": str(p.lm.batch),
               "bptt": str(p.lm.bptt), "dropouts": ", ".join(f"{d:.1f}" for d in p.decoder.dropouts)}
-    for corpus, key in (("news", "news"), ("shakespeare", "shakes")):
+    for corpus, key in ((p.domain, "news"), ("shakespeare", "shakes")):
         sig = results[f"{corpus}-gru-1x{p.main}"]["signatures"]["layer1"]
         values[f"test_positions_{key}"] = f"{sig.extra['test_positions']:,}"
     values["total_minutes"] = f"{sum(unit_cost(r) for r in results.values()) / 60:.0f}"
@@ -86,7 +86,7 @@ def fig4_values(dist: pd.DataFrame, ppl: dict, p: Profile, news_train_symbols: i
     return {"fig4_closest": f"{closest[0]} and {closest[1]}", "fig4_d_ab": f"{dist.loc['a', 'b']:.3f}",
             "fig4_d_bc": f"{dist.loc['b', 'c']:.3f}", "fig4_d_ac": f"{dist.loc['a', 'c']:.3f}",
             "fig4_ppl": f"{pa:.3f}, {pb:.3f} and {pc:.3f}",
-            "fig4_ratio": f"{ratio:.1f}" if np.isfinite(ratio) else "undefined (the retrained model beats the news model)",
+            "fig4_ratio": f"{ratio:.1f}" if np.isfinite(ratio) else f"undefined (the retrained model beats the {DOMAIN_LABELS.get(p.domain, p.domain)} model)",
             "fig4_diffs": f"{pb:.3f} − {pc:.3f} = {pb - pc:.3f} against {pa:.3f} − {pb:.3f} = {pa - pb:.3f}",
             "fig4_ft_symbols": f"{int(news_train_symbols * p.finetune_fraction):,}"}
 
@@ -101,8 +101,29 @@ def fig5_values(gru: Signature, ngram: Signature, diff: np.ndarray) -> dict[str,
 
 def budget_values(results: dict, p: Profile) -> dict[str, str]:
     """What we could not match: the news perplexities, the symbols each model saw, the decoders' steps."""
-    news_ppl = [r["perplexity"]["news"] for r in language_models(results).values()
-                if r["corpus"] == "news" and not r["parent"]]
-    return {"ppl_range": f"{min(news_ppl):.2f} to {max(news_ppl):.2f}",
-            "symbols_seen": f"{p.lm.updates * p.lm.batch * p.lm.bptt:,}",
+    lms = [r for r in language_models(results).values() if r["corpus"] == p.domain and not r["parent"]]
+    news_ppl = [r["perplexity"][p.domain] for r in lms]
+    seen = (f"{p.lm.updates * p.lm.batch * p.lm.bptt:,}" if p.trained == "short" else
+            f"{min(r['train']['symbols_seen'] for r in lms):,} to {max(r['train']['symbols_seen'] for r in lms):,}")
+    return {"ppl_range": f"{min(news_ppl):.2f} to {max(news_ppl):.2f}", "symbols_seen": seen,
             "decoder_steps": f"{p.decoder.steps} × {p.decoder.batch}"}
+
+
+def setting_values(p: Profile) -> dict[str, str]:
+    """The training setting this page reads, in one sentence, and the plateau setting's dev check,
+    patience and cap (:data:`~.settings.PLATEAU`), for the prose."""
+    q = PLATEAU_PROFILES["paper"]
+    plateau = (f"until the development perplexity stops improving (a check on {PLATEAU['eval_chars']:,} dev symbols "
+               f"every {PLATEAU['eval_every']} updates; the learning rate halves at every check without a new best, "
+               f"and {PLATEAU['patience']} such checks in a row stop training; at most {PLATEAU['cap']:,} updates), "
+               f"on the BBC News corpus as the second domain, with decoders as large as the paper's rule "
+               f"(at least as many parameters as the kernel and input projection they read)")
+    if p.trained == "short":
+        text = (f"This page reads the *short* setting: every model trained for a fixed {p.lm.updates} updates. A second "
+                f"setting, `trained = \"plateau\"`, trains every model {plateau}; it is prepared in "
+                "`mannlib.chapters.memory_signatures.settings` and its results are not yet committed.")
+    else:
+        text = f"This page reads the *plateau* setting: every model trained {plateau}."
+    return {"setting": p.trained, "setting_text": text, "plateau_patience": str(PLATEAU["patience"]),
+            "plateau_every": str(PLATEAU["eval_every"]), "plateau_cap": f"{PLATEAU['cap']:,}",
+            "plateau_decoder_steps": f"{q.decoder.steps} × {q.decoder.batch}"}
