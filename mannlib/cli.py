@@ -145,9 +145,15 @@ def reproduce_command(args) -> int:
     if pipeline:  # e.g. signatures: its own resumable pipeline under data/
         if device != "cpu":
             raise ConfigError(f"reproduce {args.chapter} runs on the CPU only; drop --device {args.device}")
-        if knobs:
-            raise ConfigError(f"reproduce {args.chapter} takes no --set yet")
-        pipeline("paper", jobs=args.jobs, dry_run=args.dry_run)
+        import inspect
+        allowed = [n for n, prm in inspect.signature(pipeline).parameters.items() if prm.kind is prm.KEYWORD_ONLY]
+        unknown = [k for k in knobs if k not in allowed]
+        if unknown:
+            raise ConfigError(f"unknown parameter {unknown[0]!r} for {args.chapter}; choose one of {', '.join(allowed)}")
+        try:
+            pipeline("paper", jobs=args.jobs, dry_run=args.dry_run, **knobs)
+        except ValueError as e:      # bad values are caught by settings() before anything trains
+            raise ConfigError(str(e)) from None
         return 0
     try:
         configs = target_runs(args.chapter, **knobs)

@@ -375,3 +375,48 @@ def test_longer_claims_test_fig5a_without_tann():
     assert srnn.verdict == "reproduced"                       # 27.1% against 11.4%: >= 10 points, every seed
     with pytest.raises(ValueError, match="missing sann"):
         C.longer_claims(acc[acc["model"] != "sann"], 500)
+
+
+# --- the notebook's parameters (issue 17) ---------------------------------------------------------
+def test_parameters_change_only_what_they_name():
+    s = C.settings("paper", cells=10, width=50, hidden=64, lr=1e-4, batch_size=128, seeds=[3])
+    default = {(c.model, c.seed): c for c in C.configs(C.settings("paper", seeds=[3]))}
+    for c in C.configs(s):
+        sizes = {"hidden": 64, **({"cells": 10, "width": 50} if c.model in C.MEMORY_MODELS else {})}
+        assert c == default[c.model, c.seed].replace(lr=1e-4, batch_size=128,
+                                                     **{f"sizes.{k}": v for k, v in sizes.items()})
+    long = C.long_configs(s)
+    assert {(c.lr, c.batch_size, c.steps, c.seed) for c in long} == {(1e-4, 128, C.LONG_STEPS, 3)}
+    grid = C.grid_configs(s)                          # the grid keeps its axes and takes the sizes
+    assert sorted((c.lr, c.batch_size) for c in grid) == sorted((lr, b) for lr in (1e-3, 1e-4) for b in (32, 64, 128, 256))
+    assert {(c.sizes["cells"], c.sizes["width"], c.sizes["hidden"]) for c in grid} == {(10, 50, 64)}
+    runs = C.RUNS["m10ae"](cells=10, width=50, hidden=64, lr=1e-4, batch_size=128, seeds=[3])
+    assert runs == grid + C.configs(s) + long
+    assert C.settings("quick", seeds=4).seeds == (0, 1, 2, 3)
+
+
+def test_default_parameters_are_the_committed_runs():
+    assert [c.to_json() for c in C.RUNS["m10ae"]()] == [c.to_json() for c in C.paper_configs()]
+    assert C.RUNS["m10ae"](seeds=3, steps=C.STEPS) == C.paper_configs()
+
+
+@pytest.mark.parametrize("knobs, message", [
+    (dict(seeds=[]), "seeds must be a positive number"),
+    (dict(cells=0), "cells must be a positive integer"),
+    (dict(batch_size=32.0), "batch_size must be a positive integer"),
+    (dict(lr=-1e-3), "lr must be a positive number"),
+    (dict(steps=0), "steps must be a positive integer"),
+    (dict(train_max=20), "train_max must be an integer #LPO 0-19"),
+])
+def test_bad_parameters_name_what_is_allowed(knobs, message):
+    with pytest.raises(ValueError, match=message):
+        C.settings("paper", **knobs)
+
+
+def test_train_max_needs_the_task_to_take_it():
+    import inspect
+    if "train_max" in inspect.signature(M10AE).parameters:   # once the task takes it: a task argument
+        assert C.configs(C.settings("quick", train_max=10))[0].task_args == {"train_max": 10}
+    else:
+        with pytest.raises(ValueError, match="train_max other than 14 needs mannlib.tasks.m10ae"):
+            C.settings("quick", train_max=10)

@@ -377,3 +377,70 @@ def test_negative_text():
 def test_closest_seed():
     acc = acc_frame({"lstm": [flat(0.9)], "sann": [flat(0.1), [1.0] * 5 + [0.94, 0.44, 0.06, 0.0, 0.0]]})
     assert M.closest_seed(acc) == "SANN seed 1: 94.0% at length 6, 44.0% at 7, 6.0% at 8"   # baselines ignored
+
+
+# --- the notebook's parameters (issue 17) ---------------------------------------------------------
+def test_parameters_change_only_what_they_name():
+    s = M.settings("paper", cells=5, width=12, hidden=64, lr=1e-4, batch_size=64, steps=2000, seeds=[4, 1, 4])
+    runs = M.configs(s)
+    assert [(c.model, c.seed) for c in runs] == [(m, seed) for m in M.MODELS for seed in (1, 4)]
+    for c in runs:
+        base = profile_config("mirror", c.model, "paper", c.seed)
+        sizes = {"hidden": 64, **({"cells": 5, "width": 12} if c.model in M.MEMORY_MODELS else {})}
+        assert c == base.replace(lr=1e-4, batch_size=64, steps=2000, **{f"sizes.{k}": v for k, v in sizes.items()})
+    assert M.RUNS["mirror"](cells=5, seeds=[4, 1, 4], width=12, hidden=64, lr=1e-4, batch_size=64, steps=2000) == runs
+    assert [c.model for c in M.configs(M.settings("quick", models=["sann", "tann"]))] == ["tann"] * 2 + ["sann"] * 2
+    assert M.settings("paper", seeds=5).seeds == (0, 1, 2, 3, 4)
+
+
+def test_default_parameters_are_the_committed_runs():
+    assert [c.to_json() for c in M.RUNS["mirror"]()] == [c.to_json() for c in M.paper_configs()]
+    assert M.configs(M.settings("paper", models=list(reversed(M.MODELS)), seeds=[2, 0, 1])) == M.paper_configs()
+
+
+def test_test_lengths_follow_test_max():
+    s = M.settings("quick", test_max=12)
+    assert s.test_lengths == tuple(range(6, 13))
+    assert {c.eval_difficulties for c in M.configs(s)} == {tuple(range(1, 13))}
+    assert {c.eval_difficulties for c in M.configs(QUICK)} == {None}       # default: the task's 1-10
+
+
+@pytest.mark.parametrize("knobs, message", [
+    (dict(models=["sann"]), "must include tann and sann"),
+    (dict(models=["sann", "gru"]), "unknown model 'gru'; choose from srnn, lstm, tann, sann"),
+    (dict(seeds=0), "seeds must be a positive number"),
+    (dict(seeds=[-1]), "list of seeds >= 0"),
+    (dict(cells=0), "cells must be a positive integer"),
+    (dict(lr="fast"), "lr must be a positive number"),
+    (dict(steps=1.5), "steps must be a positive integer"),
+    (dict(test_max=5), "need train_max < test_max <= 100"),
+    (dict(analysis_length=2), "analysis_length must be 3-100"),
+])
+def test_bad_parameters_name_what_is_allowed(knobs, message):
+    with pytest.raises(ValueError, match=message):
+        M.settings("paper", **knobs)
+
+
+def test_train_max_needs_the_task_to_take_it():
+    import inspect
+    if "train_max" in inspect.signature(Mirror).parameters:   # once the task takes it: a task argument
+        c = M.configs(M.settings("quick", train_max=8))[0]
+        assert c.task_args == {"train_max": 8} and c.eval_difficulties == tuple(range(1, 11))
+    else:
+        with pytest.raises(ValueError, match="train_max other than 5 needs mannlib.tasks.mirror"):
+            M.settings("quick", train_max=8)
+
+
+def test_baseline_claim_without_baselines_is_not_testable():
+    c = M.baseline_claim(acc_frame({"tann": [flat(1.0)], "sann": [flat(1.0)]}))
+    assert (c.verdict, c.ours) == ("not testable", "not trained: SRNN, LSTM")
+
+
+def test_texts_follow_the_lengths():
+    acc = acc_frame({"srnn": [flat(0.0)], "lstm": [flat(0.0)], "tann": [flat(0.5)], "sann": [flat(0.4)]})
+    lengths = (8, 9, 10)
+    assert M.generalisation_claim(acc, "sann", lengths).claim == "SANN generalises beyond the training length 7"
+    assert M.fit_text(acc, 3) == "median accuracy on lengths 1-3: SRNN 100.0%, LSTM 100.0%, TANN 100.0%, SANN 100.0%"
+    assert "beyond length 7" in M.generalisation_lesson(acc, lengths)
+    assert M.closest_seed(acc, lengths=lengths) == "TANN seed 0: 50.0% at length 8, 50.0% at 9, 50.0% at 10"
+    assert M.models_text(["sann", "lstm"]) == "LSTM and SANN"

@@ -200,3 +200,9 @@ def test_reproduce_protocol_dry_run_plans_and_trains_nothing(runs, capsys):
     assert "mirror strict:" in out and "CPU-h" in out
     assert not runs.exists() or not any(runs.iterdir())
     assert main(["reproduce", "lantm", "--protocol", "paper", "--dry-run"]) == 2
+
+
+def test_reproduce_signatures_names_its_parameters(capsys):
+    assert main(["reproduce", "signatures", "--set", "deltaa=3"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown parameter 'deltaa' for signatures; choose one of trained, sizes" in err and "delta" in err

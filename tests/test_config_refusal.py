@@ -42,8 +42,9 @@ BAD = [
     # task arguments
     (["copy", "lantm-invnorm", "--set", "task_args.train_max=3.0"], "task_args.train_max must be an integer (or null), got 3.0"),
     (["copy", "lantm-invnorm", "--set", "task_args.train_max=1"], "copy: train_max must be a multiple of 1 and >= 2, got 1"),
-    (["mirror", "lstm", "--set", "task_args.train_max=3"],
-     "task 'mirror' has no argument 'train_max'; allowed: task_args.bits, task_args.max_length"),
+    (["mirror", "lstm", "--set", "task_args.train_max=0"], "mirror: train_max must be 1-99, got 0"),
+    (["mirror", "lstm", "--set", "task_args.trainmax=3"],
+     "task 'mirror' has no argument 'trainmax'; allowed: task_args.bits, task_args.max_length, task_args.train_max"),
     (["mirror", "lstm", "--set", "task_args.max_length=0"], "task 'mirror' with {'max_length': 0} has no training difficulty"),
     # difficulties, seeds, clipping, device
     (["mirror", "lstm", "--set", "eval_difficulties=[0]"], "task 'mirror' cannot generate difficulty 0; allowed: 1-100"),

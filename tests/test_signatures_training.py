@@ -1,5 +1,7 @@
 """Training to the dev plateau (Koppula §4's early stopping), its checkpoints, decoders sized by the
 paper's rule, and the plan of the memory-signatures campaign."""
+import importlib
+
 import numpy as np
 import pytest
 import torch
@@ -265,7 +267,7 @@ def test_the_bbc_adaptation_set_is_testable_and_the_lee_one_is_not():
 def test_quick_plateau_trains_resumably_sizes_decoders_and_drops_big_weights(monkeypatch, tmp_path):
     from dataclasses import replace
     from mannlib.chapters import memory_signatures as MS
-    from mannlib.chapters.memory_signatures import settings
+    settings = importlib.import_module("mannlib.chapters.memory_signatures.settings")   # not MS.settings, the function
     from mannlib.tasks import corpus as C
     monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path))
     p = MS.get_profile("quick", "plateau")

@@ -1,5 +1,6 @@
 """Mirror (Wang §3.1-3.2): layout, reversal, tensors, per-bit metrics, analysis set."""
 import numpy as np
+import pytest
 import torch
 
 from mannlib.tasks import get_task
@@ -63,3 +64,13 @@ def test_analysis_set_uses_codes_of_one_to_nine():
     assert exs[0].input[0] == format(labs[0, 0], "09b")
     assert labels(exs[0])[::-1] == [int(v, 2) for v in exs[0].target]
     assert get_task("mirror").analysis_set(np.random.default_rng(0), n=3, length=7)[0].difficulty == 7
+
+
+def test_train_max_moves_the_training_range_and_tests_beyond_it():
+    from mannlib.tasks.mirror import Mirror
+    assert (Mirror().train_range, Mirror().test_range) == ((1, 5), (6, 10))          # §3.2
+    assert (Mirror(train_max=8).train_range, Mirror(train_max=8).test_range) == ((1, 8), (9, 10))
+    assert Mirror(train_max=12).test_range == (13, 13)                               # at least one longer length
+    for bad in (0, 100):
+        with pytest.raises(Exception, match="train_max must be 1-99"):
+            Mirror(train_max=bad)

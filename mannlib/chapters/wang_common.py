@@ -11,20 +11,75 @@ import pandas as pd
 
 from ..engine.cache import Run, train_or_load
 from ..engine.config import RunConfig
+from ..engine.launch import train_all
 
 MODELS = ("srnn", "lstm", "tann", "sann")      # Wang Figs. 2 and 5: SimpRNN, LSTM, TANN, SANN
 BASELINES = ("srnn", "lstm")                   # no external memory
 MEMORY_MODELS = ("tann", "sann")
 SEEDS = (0, 1, 2)                              # seeds per model in the paper profile (the paper gives none)
+NAMES = {"srnn": "SimpRNN", "lstm": "LSTM", "tann": "TANN", "sann": "SANN"}   # as the paper writes them
 
 SUPPORTED = 0.90       # Figs. 4, 9: median held-out k-NN probe accuracy of a hypothesis's labels
 ABOVE_SHUFFLED = 0.30  # partly: the probe beats the shuffled-label baseline by >= 30 points
 
 
-def load_runs(configs: list[RunConfig], profile: str) -> list[Run]:
-    """Load (or train what is missing of) ``configs``; quick runs train silently."""
-    progress = "none" if profile == "quick" else "auto"
-    return [train_or_load(c, progress=progress) for c in configs]
+def load_runs(configs: list[RunConfig], profile: str, name: str = "runs") -> list[Run]:
+    """Load (or train what is missing of) ``configs``. In the paper profile the missing runs train
+    first, two at a time, after an estimate of their time, one line per finished run
+    (:func:`mannlib.engine.launch.train_all`; nothing is printed when every run is cached);
+    quick runs train silently, one after another."""
+    if profile == "paper":
+        train_all(configs, name, jobs=2)
+    return [train_or_load(c, progress="none") for c in configs]
+
+
+# --- the notebooks' parameters (issue 17): one check per kind of value ---------------------------
+def subset(values, allowed: tuple, what: str) -> tuple:
+    """``values`` (a name or a list of names) checked against ``allowed``, in ``allowed``'s order;
+    ValueError naming the allowed ones for an unknown or empty choice."""
+    values = (values,) if isinstance(values, str) else tuple(values)
+    bad = [v for v in values if v not in allowed]
+    if bad or not values:
+        raise ValueError((f"unknown {what} {bad[0]!r}" if bad else f"no {what}s given")
+                         + f"; choose from {', '.join(allowed)}")
+    return tuple(v for v in allowed if v in values)
+
+
+def seed_tuple(seeds) -> tuple:
+    """Seeds as the notebooks take them: a number n (seeds 0..n-1) or a list of seeds >= 0."""
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise ValueError(f"seeds must be a positive number or a list of seeds, got {seeds!r}")
+        return tuple(range(seeds))
+    try:
+        seeds = tuple(seeds)
+    except TypeError:
+        raise ValueError(f"seeds must be a positive number or a list of seeds >= 0, got {seeds!r}") from None
+    if not seeds or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in seeds):
+        raise ValueError(f"seeds must be a positive number or a list of seeds >= 0, got {list(seeds)!r}")
+    return tuple(sorted(set(seeds)))
+
+
+def positive(name: str, value, kind=int):
+    """``value`` unchanged when it is None or a positive ``kind`` (int, or float: a number);
+    ValueError naming the knob otherwise."""
+    ok = value is None or (isinstance(value, (int, float) if kind is float else int)
+                           and not isinstance(value, bool) and value > 0)
+    if not ok:
+        what = "a positive number" if kind is float else "a positive integer"
+        raise ValueError(f"{name} must be {what} or None (the profile's), got {value!r}")
+    return float(value) if kind is float and value is not None else value
+
+
+def check_task_range(task: str, train_max: int, default: int, what: str) -> None:
+    """A training maximum other than the paper's needs the task to take ``train_max`` as a task
+    argument; a one-line ValueError says so when it does not (yet)."""
+    import inspect
+
+    from ..tasks import TASKS
+    if train_max != default and "train_max" not in inspect.signature(TASKS[task]).parameters:
+        raise ValueError(f"{what} other than {default} needs mannlib.tasks.{task} to take task_args.train_max, "
+                         f"which it does not yet; use {default}")
 
 
 def accuracy_frame(runs: list[Run]) -> pd.DataFrame:
@@ -40,6 +95,12 @@ def curve_frame(runs: list[Run]) -> pd.DataFrame:
     model and seed."""
     return pd.concat([r.curve.assign(model=r.config.model, seed=r.config.seed) for r in runs],
                      ignore_index=True)
+
+
+def models_text(models) -> str:
+    """("srnn", "lstm", "tann", "sann") -> "SimpRNN, LSTM, TANN and SANN", in the paper's order."""
+    names = [NAMES.get(m, m) for m in model_order(models)]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def model_order(models) -> list[str]:

@@ -28,9 +28,14 @@ class Mirror(Task):
     train_range = (1, 5)   # "The maximum length of input sequence is 5 during the training stage"
     test_range = (6, 10)   # "... extended to 10 when testing" (§3.2)
 
-    def __init__(self, bits: int = 9, max_length: int = 100):
+    def __init__(self, bits: int = 9, max_length: int = 100, train_max: int | None = None):
         if bits < 4:  # the analysis set needs the codes of 1..9
             raise TaskError(f"mirror needs at least 4 bits per vector, got {bits}")
+        if train_max is not None:  # train on 1..m instead of §3.2's 1..5; test beyond it (at least to 10)
+            if not 1 <= train_max < max_length:
+                raise TaskError(f"mirror: train_max must be 1-{max_length - 1}, got {train_max}")
+            self.train_range = (1, train_max)
+            self.test_range = (train_max + 1, max(type(self).test_range[1], train_max + 1))
         self.bits = bits
         self.max_length = max_length
         self.input_size = bits + 1   # bits + delimiter channel

@@ -25,7 +25,7 @@ threshold is a module constant that the chapter quotes. The claim machinery (:cl
 """
 from ..base import (NOT_TESTED, Claim, check_models, claims_table, glue_figure, glue_values, noise, pct, points,
                     summary, verdict)
-from ..wang_common import ABOVE_SHUFFLED, SUPPORTED, accuracy_frame, agreement_figure, curve_frame
+from ..wang_common import ABOVE_SHUFFLED, SUPPORTED, accuracy_frame, agreement_figure, curve_frame, models_text
 from .analysis import (CATEGORIES, STEP_NAMES, Analysis, PanelSpec, agreement, algorithm_check, analyse, best_seed,
                        by_category, check_set, figure9_panels, figure9_specs, gate_saturation, hypothesis_policy,
                        left_to_right, memory_norms, panel_labels, policy_summary)
@@ -35,16 +35,17 @@ from .results import (grid_choice, late_gain, longer_summary, longer_text, longe
                       range_table, tuning_table, wall_times)
 from .settings import (ALGO_N, ALGO_SEED, ALL_LPO, BASELINES, CELLS, CHECKPOINT_EVERY, CHOSEN, DEV_N, EMPTY,
                        EVAL_EVERY, FAR, GRID, GRID_DEV_N, GRID_EXAMPLES, LEARNED, LONG_EVAL_EVERY, LONG_MODELS,
-                       LONG_STEPS, MANY_POPS, MEMORY_MODELS, MODELS, NO_PUSH, PUSHED, QUICK_LPO, RISING, SEEDS,
-                       SLOW_EPOCHS, STEPS, TARGET, TEST_LPO, TRAIN_EXAMPLES, TRAIN_MAX, Settings, budget, configs,
-                       grid_configs, load_runs, long_configs, paper_configs, paper_overrides, settings)
+                       LONG_STEPS, MANY_POPS, MEMORY_MODELS, MODELS, NO_PUSH, PUSHED, QUICK_LPO, QUICK_SEEDS, RISING,
+                       SEEDS, SLOW_EPOCHS, STEPS, TARGET, TEST_LPO, TRAIN_EXAMPLES, TRAIN_MAX, Settings, budget,
+                       configs, grid_configs, knob_overrides, load_runs, long_configs, paper_configs, paper_overrides,
+                       paper_runs, settings)
 from .verdicts import (algorithm_claim, convergence_claim, gate_claim, generalisation_claim, longer_claims,
                        memory_claim, policy_claim, srnn_claim, stack_claim, tsne_claim)
 
 __all__ = [
     "NOT_TESTED", "Claim", "check_models", "claims_table", "glue_figure", "glue_values", "noise", "pct", "points",
     "summary", "verdict",
-    "ABOVE_SHUFFLED", "SUPPORTED", "accuracy_frame", "agreement_figure", "curve_frame",
+    "ABOVE_SHUFFLED", "SUPPORTED", "accuracy_frame", "agreement_figure", "curve_frame", "models_text",
     "CATEGORIES", "STEP_NAMES", "Analysis", "PanelSpec", "agreement", "algorithm_check", "analyse", "best_seed",
     "by_category", "check_set", "figure9_panels", "figure9_specs", "gate_saturation", "hypothesis_policy",
     "left_to_right", "memory_norms", "panel_labels", "policy_summary",
@@ -54,9 +55,10 @@ __all__ = [
     "range_table", "tuning_table", "wall_times",
     "ALGO_N", "ALGO_SEED", "ALL_LPO", "BASELINES", "CELLS", "CHECKPOINT_EVERY", "CHOSEN", "DEV_N", "EMPTY",
     "EVAL_EVERY", "FAR", "GRID", "GRID_DEV_N", "GRID_EXAMPLES", "LEARNED", "LONG_EVAL_EVERY", "LONG_MODELS",
-    "LONG_STEPS", "MANY_POPS", "MEMORY_MODELS", "MODELS", "NO_PUSH", "PUSHED", "QUICK_LPO", "RISING", "SEEDS",
-    "SLOW_EPOCHS", "STEPS", "TARGET", "TEST_LPO", "TRAIN_EXAMPLES", "TRAIN_MAX", "Settings", "budget", "configs",
-    "grid_configs", "load_runs", "long_configs", "paper_configs", "paper_overrides", "settings",
+    "LONG_STEPS", "MANY_POPS", "MEMORY_MODELS", "MODELS", "NO_PUSH", "PUSHED", "QUICK_LPO", "QUICK_SEEDS", "RISING",
+    "SEEDS", "SLOW_EPOCHS", "STEPS", "TARGET", "TEST_LPO", "TRAIN_EXAMPLES", "TRAIN_MAX", "Settings", "budget",
+    "configs", "grid_configs", "knob_overrides", "load_runs", "long_configs", "paper_configs", "paper_overrides",
+    "paper_runs", "settings",
     "algorithm_claim", "convergence_claim", "gate_claim", "generalisation_claim", "longer_claims", "memory_claim",
     "policy_claim", "srnn_claim", "stack_claim", "tsne_claim",
 ]

@@ -10,12 +10,12 @@ from .analysis import (algorithm_check, analyse, best_seed, by_category, check_s
                        gate_saturation, memory_norms)
 from .results import late_gain, lpo_scores, tuning_table
 from .settings import (ALL_LPO, LONG_MODELS, TEST_LPO, budget, configs, grid_configs, load_runs, long_configs,
-                       paper_configs, settings)
+                       paper_runs, settings)
 from .verdicts import (algorithm_claim, convergence_claim, gate_claim, generalisation_claim, longer_claims,
                        memory_claim, policy_claim, srnn_claim, stack_claim, tsne_claim)
 
 PAPER = f"{wang.PAPER} (§3.3, M10AE)"
-RUNS = {"m10ae": paper_configs}      # reproduce target -> the paper-profile RunConfigs
+RUNS = {"m10ae": paper_runs}      # reproduce target -> the paper-profile RunConfigs (--set: the notebook's parameters)
 
 
 def paper_says() -> dict[str, str]:

@@ -9,18 +9,22 @@ Runs: :func:`grid_configs` (Wang §3.1's learning-rate x batch-size grid, tuned 
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ...engine.config import RunConfig, profile_config
 from ...engine.sweep import grid
 from ...papers import wang
 from ..base import epochs
-from ..wang_common import BASELINES, MEMORY_MODELS, MODELS, SEEDS, load_runs  # noqa: F401
+from ..wang_common import BASELINES, MEMORY_MODELS, MODELS, SEEDS  # noqa: F401  (the chapter's names)
+from ..wang_common import check_task_range, positive, seed_tuple
+from ..wang_common import load_runs  # noqa: F401  (the notebook's: C.load_runs(configs, profile))
 
 TRAIN_MAX = wang.M10AE_TRAIN_MAX_LPO         # 14: "The maximum #LPO is 14 for training ..."
 TEST_LPO = tuple(range(TRAIN_MAX + 1, wang.M10AE_TEST_MAX_LPO + 1))   # 15..20 (".. and 20 for validation")
 ALL_LPO = tuple(range(0, wang.M10AE_TEST_MAX_LPO + 1))                 # 0..20, Fig. 5a's x-axis
 TRAIN_EXAMPLES = wang.M10AE_TRAIN_EXAMPLES   # "80 and 20 thousand examples are generated" (§3.3)
+QUICK_SEEDS = (0, 1)
 
 # --- Wang §3.1's settings and our budget ---------------------------------------------------------
 GRID = wang.GRID         # lr "chosen from [0.001, 0.0001]", batch size from "[32, 64, 128, 256]"
@@ -60,17 +64,39 @@ class Settings:
     steps: int            # parameter updates per main run
     analysis_n: int       # expressions in the analysis set (Wang §3.3: 500)
     analysis_seed: int = 0
+    lr: float | None = None          # Adam's learning rate of the main and long runs (None: CHOSEN's; quick: 3e-3)
+    batch_size: int | None = None    # None: CHOSEN's (quick: 16)
+    cells: int | None = None         # memory cells N of TANN and SANN (None: CELLS; quick: 6)
+    width: int | None = None         # size of a memory cell (None: 100; quick: 8)
+    hidden: int | None = None        # controller size of every model (None: 100; quick: 16)
+    train_max: int = TRAIN_MAX       # training #LPO 0..train_max (Wang: 14)
 
 
-def settings(profile: str, steps: int | None = None) -> Settings:
-    """paper: Wang's settings at our :data:`STEPS` (or ``steps``), seeds 0-2, 500 analysis
-    expressions; quick: two seeds of tiny models for 30 steps, scored at a few #LPO, and 200
-    analysis expressions, enough to run every cell in seconds."""
+def settings(profile: str, steps: int | None = None, seeds=None, lr: float | None = None,
+             batch_size: int | None = None, cells: int | None = None, width: int | None = None,
+             hidden: int | None = None, train_max: int = TRAIN_MAX) -> Settings:
+    """The chapter's settings, every argument a parameter of notebooks/m10ae.ipynb (and of
+    ``reproduce m10ae --set``). paper: Wang's settings at our :data:`STEPS` (or ``steps``),
+    seeds 0-2, 500 analysis expressions; quick: two seeds of tiny models for 30 steps, scored at
+    a few #LPO, and 200 analysis expressions, enough to run every cell in seconds. ``seeds`` is
+    a number n (seeds 0..n-1) or a list; ``lr``, ``batch_size``, ``cells``, ``width`` and
+    ``hidden`` replace the profile's value in the main and long runs (the tuning grid keeps its
+    own learning rates and batch sizes but takes the sizes). A bad value raises ValueError
+    naming the allowed ones."""
+    if profile not in ("paper", "quick"):
+        raise ValueError(f"unknown profile {profile!r}; choose one of paper, quick")
+    seeds = seed_tuple(seeds) if seeds is not None else (SEEDS if profile == "paper" else QUICK_SEEDS)
+    lr = positive("lr", lr, float)
+    for name, value in (("steps", steps), ("batch_size", batch_size), ("cells", cells), ("width", width),
+                        ("hidden", hidden)):
+        positive(name, value)
+    if isinstance(train_max, bool) or not isinstance(train_max, int) or not 0 <= train_max < wang.M10AE_TEST_MAX_LPO:
+        raise ValueError(f"train_max must be an integer #LPO 0-{wang.M10AE_TEST_MAX_LPO - 1}, got {train_max!r}")
+    check_task_range("m10ae", train_max, TRAIN_MAX, "train_max")
+    knobs = dict(lr=lr, batch_size=batch_size, cells=cells, width=width, hidden=hidden, train_max=train_max)
     if profile == "paper":
-        return Settings("paper", SEEDS, steps or STEPS, wang.M10AE_ANALYSIS_N)
-    if profile == "quick":
-        return Settings("quick", (0, 1), steps or 30, 200)
-    raise ValueError(f"unknown profile {profile!r}; choose one of paper, quick")
+        return Settings("paper", seeds, steps or STEPS, wang.M10AE_ANALYSIS_N, **knobs)
+    return Settings("quick", seeds, steps or 30, 200, **knobs)
 
 
 def paper_overrides(model: str, steps: int) -> dict:
@@ -80,24 +106,35 @@ def paper_overrides(model: str, steps: int) -> dict:
     return dict(sizes, **CHOSEN, steps=steps, dev_n=DEV_N, eval_every=EVAL_EVERY, checkpoint_every=CHECKPOINT_EVERY)
 
 
+def knob_overrides(s: Settings, model: str, optimiser: bool = True) -> dict:
+    """The fields of a run of ``model`` that ``s``'s parameters change (none with the defaults, so
+    the committed runs keep their ids); ``optimiser=False`` leaves lr and batch size alone (the grid)."""
+    out = {k: getattr(s, k) for k in ("lr", "batch_size") if optimiser and getattr(s, k) is not None}
+    sizes = ("hidden", "cells", "width") if model in MEMORY_MODELS else ("hidden",)
+    out.update({f"sizes.{k}": getattr(s, k) for k in sizes if getattr(s, k) is not None})
+    if s.train_max != TRAIN_MAX:
+        out["task_args.train_max"] = s.train_max
+    return out
+
+
 def configs(s: Settings) -> list[RunConfig]:
     """The chapter's main runs: every model x seed at :data:`CHOSEN` with :data:`CELLS` cells and
-    ``s.steps`` updates on the fixed 80k training set (paper), or tiny quick versions."""
+    ``s.steps`` updates on the fixed 80k training set (paper), or tiny quick versions; the
+    parameters of ``s`` replace what they name."""
     if s.profile == "paper":
-        return [profile_config("m10ae", m, "paper", seed, **paper_overrides(m, s.steps))
+        return [profile_config("m10ae", m, "paper", seed, **{**paper_overrides(m, s.steps), **knob_overrides(s, m)})
                 for m in MODELS for seed in s.seeds]
     return [profile_config("m10ae", m, "quick", seed, steps=s.steps, eval_every=10, eval_n=8,
-                           eval_difficulties=QUICK_LPO) for m in MODELS for seed in s.seeds]
+                           eval_difficulties=QUICK_LPO, **knob_overrides(s, m)) for m in MODELS for seed in s.seeds]
 
 
 def long_configs(s: Settings) -> list[RunConfig]:
     """:data:`LONG_MODELS` x seeds at :data:`LONG_STEPS` updates, otherwise the main runs'
     settings (paper); quick: the quick runs of those models with 60 steps."""
     if s.profile == "paper":
-        long = Settings(s.profile, s.seeds, LONG_STEPS, s.analysis_n)
+        long = dataclasses.replace(s, steps=LONG_STEPS)
         return [c.replace(eval_every=LONG_EVAL_EVERY) for c in configs(long) if c.model in LONG_MODELS]
-    quick = Settings(s.profile, s.seeds, 60, s.analysis_n)
-    return [c for c in configs(quick) if c.model in LONG_MODELS]
+    return [c for c in configs(dataclasses.replace(s, steps=60)) if c.model in LONG_MODELS]
 
 
 def grid_configs(s: Settings) -> list[RunConfig]:
@@ -107,11 +144,13 @@ def grid_configs(s: Settings) -> list[RunConfig]:
     and 1e-4 at the quick batch size, 20 steps each."""
     if s.profile == "paper":
         base = profile_config("m10ae", "sann", "paper", 0, **{**paper_overrides("sann", 1),
-                                                                "dev_n": GRID_DEV_N, "eval_n": 20})
+                                                                "dev_n": GRID_DEV_N, "eval_n": 20,
+                                                                **knob_overrides(s, "sann", optimiser=False)})
         runs = grid(base, **GRID)
         return [c.replace(steps=GRID_EXAMPLES // c.batch_size, eval_every=GRID_EXAMPLES // c.batch_size // 4)
                 for c in runs]
-    base = profile_config("m10ae", "sann", "quick", 0, steps=20, eval_every=10)
+    base = profile_config("m10ae", "sann", "quick", 0, steps=20, eval_every=10,
+                          **knob_overrides(s, "sann", optimiser=False))
     return grid(base, lr=[base.lr, GRID["lr"][1]])
 
 
@@ -121,6 +160,16 @@ def paper_configs() -> list[RunConfig]:
     reproduce m10ae`` trains)."""
     s = settings("paper")
     return grid_configs(s) + configs(s) + long_configs(s)
+
+
+def paper_runs(steps: int | None = None, seeds=None, lr: float | None = None, batch_size: int | None = None,
+               cells: int | None = None, width: int | None = None, hidden: int | None = None,
+               train_max: int = TRAIN_MAX) -> list[RunConfig]:
+    """``reproduce m10ae``: :func:`paper_configs`; with parameters (``reproduce m10ae --set
+    cells=10``: the notebook's names), the grid, main and long runs of :func:`settings` with
+    them, each once."""
+    s = settings("paper", steps, seeds, lr, batch_size, cells, width, hidden, train_max)
+    return list({c.to_json(): c for c in grid_configs(s) + configs(s) + long_configs(s)}.values())
 
 
 def budget(s: Settings, config: RunConfig) -> dict:

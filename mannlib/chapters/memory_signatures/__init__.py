@@ -5,7 +5,8 @@ decoded for the input δ steps back (the method: :mod:`mannlib.methods.signature
 redrawn from our runs; beyond the paper, the same decoders read the mirror chapter's memory
 networks. The modules, each a function of the one before:
 
-* :mod:`.settings`: the profiles, the units they train, where results go;
+* :mod:`.settings`: the profiles, the chapter's parameters (:func:`~.settings.settings`), the units
+  they train, where results go;
 * :mod:`.pipeline`: the resumable pipeline that trains and decodes every unit (``reproduce``);
 * :mod:`.plan`: what a campaign will cost before it runs (``print_plan``);
 * :mod:`.mann`: the memory networks' signatures;
@@ -16,6 +17,8 @@ networks. The modules, each a function of the one before:
 The paper's numbers live in :mod:`mannlib.papers.koppula`.
 """
 from __future__ import annotations
+
+import functools
 
 # The names the notebook and the tests use, re-exported (the method's too: the chapter applies it).
 from ...methods.signatures import (DecoderConfig, Signature, SignatureError, StateSet, decode_states, decoder_parameters,
@@ -31,30 +34,39 @@ from .figures import (adaptation, heatmap, learning_curve_figure, memory_network
 from .mann import MODELS, STATES, mann_signatures, mirror_states
 from .pipeline import decode_layers, drop_weights, load_results, reproduce, run_unit
 from .plan import plan, print_plan, unit_minutes
-from .prose import (FIG1_SYMBOLS, budget_values, corpus_values, cost_values, fig1_values, fig2_values, fig3_values,
+from .prose import (FIG1_SYMBOLS, budget_values, corpus_values, cost_values, design_values, fig1_values, fig2_values,
+                    fig3_values,
                     fig4_values, fig5_values, setting_values, symbol_text)
 from .record import reference
-from .settings import (MIN_ADAPTATION_SENTENCES, PLATEAU, PLATEAU_PROFILES, PROFILES, TRAINED, TRAININGS, Profile,
-                       Unit, fig4_units, get_profile, results_dir, units)
+from .settings import (DOMAINS, MIN_ADAPTATION_SENTENCES, PLATEAU, PLATEAU_PROFILES, PROFILES, TRAINED, TRAININGS,
+                       Profile, Unit, decoding_tag, fig4_units, get_profile, models_dir, percent, resolve, results_dir,
+                       settings, units)
 from .verdicts import CLOSER, DECLINE, PAPER, RISE, claims, judge, mean_recall, paper_says
 
 
-def reproduce_all(profile: str = "paper", jobs: int = 2, trained: str | None = None, dry_run: bool = False) -> dict:
+def reproduce_all(profile: str = "paper", jobs: int = 2, dry_run: bool = False, *, trained: str | None = None,
+                  sizes=None, deep_layers: int | None = None, deep_hidden: int | None = None, main: int | None = None,
+                  cells=None, delta: int | None = None, decoder_hidden: int | None = None, decoder_scales=None,
+                  dropouts=None, adaptation: float | None = None, domain: str | None = None) -> dict:
     """Koppula et al. 2018: language models, decoders and baselines (resumable, under data/signatures),
     then, beyond the paper, the mirror runs' signatures. Returns name -> result of the units run now.
-    ``dry_run``: train nothing, print :func:`~.plan.print_plan` instead."""
+    ``dry_run``: train nothing, print :func:`~.plan.print_plan` instead. The keyword-only arguments
+    are the chapter's parameters (the notebook's; ``reproduce signatures --set delta=15``): see
+    :func:`~.settings.settings`; without them, the committed units."""
+    p = settings(profile, trained, sizes=sizes, deep_layers=deep_layers, deep_hidden=deep_hidden, main=main,
+                 cells=cells, delta=delta, decoder_hidden=decoder_hidden, decoder_scales=decoder_scales,
+                 dropouts=dropouts, adaptation=adaptation, domain=domain)
     if dry_run:
-        print_plan(profile, trained, jobs)
+        print_plan(p, None, jobs)
         return {}
-    done = reproduce(profile, jobs=jobs, trained=trained)
+    done = reproduce(p, jobs=jobs)
     mann_signatures(profile)
     return done
 
 
-def reproduce_plateau(profile: str = "paper", jobs: int = 2, dry_run: bool = False) -> dict:
-    """The plateau setting's campaign (results under data/signatures/plateau): :func:`reproduce_all`."""
-    return reproduce_all(profile, jobs, trained="plateau", dry_run=dry_run)
-
+# The plateau setting's campaign (results under data/signatures/plateau): :func:`reproduce_all`.
+reproduce_plateau = functools.partial(reproduce_all, trained="plateau")
+reproduce_plateau.__doc__ = "The plateau setting's campaign (under data/signatures/plateau): reproduce_all(trained='plateau')."
 
 # ``python -m mannlib reproduce signatures`` (the setting the book reads) and ``signatures-plateau``
 PIPELINES = {"signatures": reproduce_all, "signatures-plateau": reproduce_plateau}

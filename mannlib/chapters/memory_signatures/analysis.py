@@ -15,12 +15,11 @@ from scipy.stats import spearmanr
 
 from ...methods.signatures import Signature, signature_distance
 from ...tasks import corpus as corpora
-from .settings import Profile, fig4_units
+from .settings import CELLS, Profile, fig4_units, percent
 
 MIN_COUNT = 20     # (δ, symbol) cells backed by fewer test positions are greyed out and left out of summaries
 LABELS = [c if c != " " else "\u2423" for c in corpora.SYMBOLS]  # the symbols, the space drawn as an open box
 SPAN_MARGIN = 0.05  # Exercise 2: a δ counts in the memory span when recall beats the space floor by this
-CELLS = ("gru", "lstm")
 DOMAIN_LABELS = {"news": "news", "bbc": "BBC News"}  # corpus -> how figures name it
 
 
@@ -112,9 +111,10 @@ def recall_row(sig: Signature) -> dict:
 
 
 def size_table(results: dict, p: Profile) -> pd.DataFrame:
-    """Fig. 2: index (cell "GRU"/"LSTM", units); test perplexity on the domain, mean recall, recall per δ."""
+    """Fig. 2: index (cell "GRU"/"LSTM", units) for the profile's cells; test perplexity on the
+    domain, mean recall, recall per δ."""
     rows = []
-    for cell in CELLS:
+    for cell in p.cells:
         for h in p.sizes:
             r = results[f"{p.domain}-{cell}-1x{h}"]
             rows.append({"cell": cell.upper(), "units": h, "test perplexity": r["perplexity"][p.domain],
@@ -127,14 +127,14 @@ def depth_table(results: dict, p: Profile) -> pd.DataFrame:
     layers, hidden = p.deep
     rows = [{"cell": cell.upper(), "layer": l,
              **recall_row(results[f"{p.domain}-{cell}-{layers}x{hidden}"]["signatures"][f"layer{l}"])}
-            for cell in CELLS for l in range(1, layers + 1)]
+            for cell in p.cells for l in range(1, layers + 1)]
     return pd.DataFrame(rows).set_index(["cell", "layer"])
 
 
 def deep_perplexity(results: dict, p: Profile) -> dict[str, float]:
     """Cell -> test perplexity on the domain of the deep model of Fig. 3."""
     layers, hidden = p.deep
-    return {cell: results[f"{p.domain}-{cell}-{layers}x{hidden}"]["perplexity"][p.domain] for cell in CELLS}
+    return {cell: results[f"{p.domain}-{cell}-{layers}x{hidden}"]["perplexity"][p.domain] for cell in p.cells}
 
 
 def perplexity_drop(sizes: pd.DataFrame, cell: str) -> float:
@@ -151,15 +151,18 @@ def strictly(values, direction: str) -> str:
 
 
 def lstm_minus_gru(sizes: pd.DataFrame) -> pd.Series:
-    """Per size, the LSTM's mean recall minus the GRU's (§5: "the GRU exhibits slightly worse recall")."""
+    """Per size, the LSTM's mean recall minus the GRU's (§5: "the GRU exhibits slightly worse recall");
+    ``sizes`` must hold both cells."""
     return sizes.loc["LSTM", "mean recall"] - sizes.loc["GRU", "mean recall"]
 
 
 # --- Fig. 4: adaptation ----------------------------------------------------------------------------
 def fig4_titles(p: Profile) -> dict[str, str]:
-    """Panel -> title of Fig. 4 ("c. news" for the Lee corpus, "c. BBC News" for BBC)."""
+    """Panel -> title of Fig. 4 ("c. news" for the Lee corpus, "c. BBC News" for BBC; b says the
+    adaptation fraction, §6's 5% by default)."""
     label = DOMAIN_LABELS.get(p.domain, p.domain)
-    return {"a": "a. Shakespeare", "b": f"b. Shakespeare, retrained on 5% {label}", "c": f"c. {label}"}
+    return {"a": "a. Shakespeare", "b": f"b. Shakespeare, retrained on {percent(p.finetune_fraction)}% {label}",
+            "c": f"c. {label}"}
 
 
 def fig4_signatures(results: dict, p: Profile) -> tuple[dict, dict]:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ...methods.signatures import Signature, read_signatures
-from .analysis import CELLS, LABELS, reliable
+from .analysis import LABELS, reliable
 
 DELTA_LABEL = "δ (steps back)"
 
@@ -46,21 +46,24 @@ def _recall_panels(table: pd.DataFrame, titles: dict, label, legend_title: str |
     """One panel per cell of a table indexed (cell, x): a line of recall per δ for each x."""
     cols = _recall_columns(table)
     deltas = [int(c[2:]) for c in cols]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    for ax, cell in zip(axes, CELLS):
+    cells = [c.lower() for c in table.index.get_level_values(0).unique()]
+    fig, axes = plt.subplots(1, len(cells), figsize=(5.5 * len(cells), 4), sharey=True, squeeze=False)
+    axes = axes[0]
+    for ax, cell in zip(axes, cells):
         for x, row in table.loc[cell.upper(), cols].iterrows():
             ax.plot(deltas, row.to_numpy(dtype=float), marker="o", label=label(x))
         ax.set(title=titles[cell], xlabel=DELTA_LABEL, ylim=(0, 1.02))
         ax.set_xticks(range(1, len(deltas) + 1))
     axes[0].set_ylabel("marginal recall (test accuracy)")
-    axes[1].legend(title=legend_title)
+    axes[-1].legend(title=legend_title)
     return fig
 
 
-def recall_by_size(sizes: pd.DataFrame):
-    """Fig. 2: marginal recall against δ for every size of 1-layer GRU (left) and LSTM (right);
-    ``sizes`` is :func:`~.analysis.size_table`."""
-    return _recall_panels(sizes, {c: f"{c.upper()}, trained on news" for c in CELLS}, lambda h: f"[1, {h}]",
+def recall_by_size(sizes: pd.DataFrame, domain: str = "news"):
+    """Fig. 2: marginal recall against δ for every size of 1-layer GRU (left) and LSTM (right),
+    or of the one cell ``sizes`` holds (:func:`~.analysis.size_table`), trained on ``domain``."""
+    cells = [c.lower() for c in sizes.index.get_level_values(0).unique()]
+    return _recall_panels(sizes, {c: f"{c.upper()}, trained on {domain}" for c in cells}, lambda h: f"[1, {h}]",
                           "[layers, units]")
 
 
@@ -68,15 +71,16 @@ def recall_by_layer(depth: pd.DataFrame, deep: tuple, perplexity: dict):
     """Fig. 3: marginal recall against δ for every layer of the deep GRU (left) and LSTM (right);
     ``depth`` is :func:`~.analysis.depth_table`, ``perplexity`` cell -> news test perplexity."""
     layers, hidden = deep
-    titles = {c: f"[{layers}, {hidden}] {c.upper()}, test perplexity {perplexity[c]:.2f}" for c in CELLS}
+    titles = {c: f"[{layers}, {hidden}] {c.upper()}, test perplexity {perplexity[c]:.2f}" for c in perplexity}
     return _recall_panels(depth, titles, lambda l: f"layer {l}", None)
 
 
-def adaptation(sigs: dict, ppl: dict):
-    """Fig. 4: the three LSTMs' signatures (panel title -> signature), lighter green higher."""
+def adaptation(sigs: dict, ppl: dict, domain: str = "news"):
+    """Fig. 4: the three LSTMs' signatures (panel title -> signature), lighter green higher; ``ppl``
+    their test perplexities on ``domain``."""
     fig, axes = plt.subplots(3, 1, figsize=(11, 9), sharex=True, layout="constrained")
     for ax, (title, sig) in zip(axes, sigs.items()):
-        im = heatmap(ax, reliable(sig), f"{title}: news test perplexity {ppl[title]:.3f}", cmap="Greens_r")
+        im = heatmap(ax, reliable(sig), f"{title}: {domain} test perplexity {ppl[title]:.3f}", cmap="Greens_r")
     fig.colorbar(im, ax=axes, fraction=0.02, label="accuracy (lighter: higher)")
     return fig
 

@@ -26,7 +26,7 @@ from ...methods.signatures import (Signature, SignatureError, StateSet, decoder_
 from ...models.charlm import (CharLM, LMConfig, evaluate, kernel_parameters, load_lm, save_lm, train_lm,
                               train_to_plateau)
 from ...tasks import corpus as corpora
-from .settings import Profile, Unit, get_profile, results_dir, units
+from .settings import Profile, Unit, models_dir, resolve, results_dir, units
 
 
 def windows(stream: np.ndarray, rows: int, length: int) -> np.ndarray:
@@ -49,7 +49,8 @@ def layer_statesets(model: CharLM, stream: np.ndarray, rows: int, length: int, w
 
 def train_or_load(unit: Unit, p: Profile, out: Path) -> tuple[CharLM, dict]:
     """The unit's model, trained now or read back from ``out/models``, and its training report.
-    Every later number comes from the stored (float16) weights, so a rerun reproduces it."""
+    Every later number comes from the stored (float16) weights, so a rerun reproduces it. ``out``
+    is the setting's :func:`~.settings.models_dir`: every decoding of a model reads the same one."""
     model_path, report_path = out / "models" / f"{unit.name}.pt", out / "models" / f"{unit.name}.train.json"
     checkpoint = out / "checkpoints" / f"{unit.name}.ckpt"
     if not (model_path.exists() and report_path.exists()):
@@ -122,14 +123,15 @@ def decode_layers(sets: dict, lm: LMConfig, p: Profile) -> dict[str, Signature]:
     return best[1]
 
 
-def drop_weights(unit: Unit, profile: str, out: Path, trained: str | None = None) -> bool:
-    """Delete a finished unit's stored weights when it has more than the profile's
-    ``keep_weights_below`` parameters and no unit retrains from it (its results and training
-    report stay: data/ must stay under 80 MB). True if deleted."""
-    p, path = get_profile(profile, trained), out / "models" / f"{unit.name}.pt"
+def drop_weights(unit: Unit, profile, out: Path, trained: str | None = None, models: Path | None = None) -> bool:
+    """Delete a finished unit's stored weights (under ``models``, default ``out``) when it has more
+    than the profile's ``keep_weights_below`` parameters and no unit retrains from it (its results
+    and training report stay: data/ must stay under 80 MB). True if deleted."""
+    p = resolve(profile, trained)
+    path = (out if models is None else models) / "models" / f"{unit.name}.pt"
     if p.keep_weights_below is None or not path.exists() or not (out / f"{unit.name}.json").exists():
         return False
-    if any(u.parent == unit.name for u in units(profile, trained)):
+    if any(u.parent == unit.name for u in units(p)):
         return False
     if sum(v.numel() for v in load_lm(path).parameters()) <= p.keep_weights_below:
         return False
@@ -137,17 +139,24 @@ def drop_weights(unit: Unit, profile: str, out: Path, trained: str | None = None
     return True
 
 
-def run_unit(unit: Unit, profile: str, out: Path | None = None, trained: str | None = None) -> dict:
+def run_unit(unit: Unit, profile, out: Path | None = None, trained: str | None = None,
+             models: Path | None = None) -> dict:
     """Train (or load) one unit's model, score it, fit its signatures and write ``<name>.json``
-    atomically, with the wall time of every stage. Runs on one thread; returns the result."""
-    p = get_profile(profile, trained)
-    out = results_dir(profile, trained) if out is None else out
-    (out / "models").mkdir(parents=True, exist_ok=True)
+    atomically, with the wall time of every stage. ``profile``: a name or a :class:`Profile` of
+    :func:`~.settings.settings`; ``out`` (default :func:`~.settings.results_dir`) gets the result,
+    ``models`` the model (default: the setting's :func:`~.settings.models_dir` when ``out`` is the
+    default, else ``out``). Runs on one thread; returns the result."""
+    p = resolve(profile, trained)
+    if models is None:
+        models = models_dir(p) if out is None or out == results_dir(p) else out
+    out = results_dir(p) if out is None else out
+    out.mkdir(parents=True, exist_ok=True)
+    (models / "models").mkdir(parents=True, exist_ok=True)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         sig_corpus, wall = corpora.load(unit.signature_corpus), {}
-        result = {"name": unit.name, "profile": profile, "corpus": unit.corpus,
+        result = {"name": unit.name, "profile": p.name, "corpus": unit.corpus,
                   "signature_corpus": unit.signature_corpus, "parent": unit.parent, "threads": 1}
         t = time.perf_counter()
         if not unit.cell:  # the n-gram baseline
@@ -156,7 +165,7 @@ def run_unit(unit: Unit, profile: str, out: Path | None = None, trained: str | N
             result["signatures"] = {"layer1": sig.to_dict()}
             wall["decoders"] = time.perf_counter() - t
         else:
-            model, result["train"] = train_or_load(unit, p, out)
+            model, result["train"] = train_or_load(unit, p, models)
             wall["train"] = result["train"]["wall_s"]
             result["lm"] = {"cell": unit.cell, "layers": unit.layers, "hidden": unit.hidden, "embed": p.embed,
                             "parameters": sum(v.numel() for v in model.parameters())}
@@ -171,15 +180,16 @@ def run_unit(unit: Unit, profile: str, out: Path | None = None, trained: str | N
         result["wall_s"] = wall
         write_json(out / f"{unit.name}.json", result)
         if unit.cell:
-            drop_weights(unit, profile, out, trained)
+            drop_weights(unit, p, out, models=models)
         return result
     finally:
         torch.set_num_threads(threads)
 
 
-def _run_unit_by_name(name: str, profile: str, out: Path, trained: str | None = None) -> tuple[str, dict]:
-    unit = {u.name: u for u in units(profile, trained)}[name]
-    return name, run_unit(unit, profile, out, trained)
+def _run_unit_by_name(name: str, profile, out: Path, trained: str | None = None) -> tuple[str, dict]:
+    p = resolve(profile, trained)
+    unit = {u.name: u for u in units(p)}[name]
+    return name, run_unit(unit, p, out)
 
 
 def _summary(result: dict) -> str:
@@ -188,20 +198,22 @@ def _summary(result: dict) -> str:
     return f"[signatures] {result['name']}: train {wall.get('train', 0):.0f}s, decoders {wall.get('decoders', 0):.0f}s{ppl}"
 
 
-def reproduce(profile: str = "paper", jobs: int = 2, only: list[str] | None = None,
+def reproduce(profile="paper", jobs: int = 2, only: list[str] | None = None,
               trained: str | None = None) -> dict:
-    """Run every unit of ``profile`` (setting ``trained``, default :data:`~.settings.TRAINED`)
-    whose result is missing (``only``: just these and their parents), ``jobs`` at a time in
-    separate one-thread processes (``jobs=1``: here, one after another), printing a line per
-    finished unit. A retrained model waits for its parent. Returns name -> result for the units run now."""
-    all_units = units(profile, trained)
+    """Run every unit of ``profile`` (a name in the setting ``trained``, default
+    :data:`~.settings.TRAINED`, or a :class:`Profile` of :func:`~.settings.settings`) whose result
+    is missing (``only``: just these and their parents), ``jobs`` at a time in separate one-thread
+    processes (``jobs=1``: here, one after another), printing a line per finished unit. A retrained
+    model waits for its parent. Returns name -> result for the units run now."""
+    p = resolve(profile, trained)
+    all_units = units(p)
     names = [u.name for u in all_units]
     unknown = set(only or ()) - set(names)
     if unknown:
         raise SignatureError(f"unknown units {sorted(unknown)}; choose from {', '.join(names)}")
     wanted = set(only or names)
     wanted |= {u.parent for u in all_units if u.name in wanted and u.parent}  # a retrained model needs its parent
-    out = results_dir(profile, trained)
+    out = results_dir(p)
     out.mkdir(parents=True, exist_ok=True)
     todo = [u for u in all_units if u.name in wanted and not (out / f"{u.name}.json").exists()]
     todo.sort(key=lambda u: -(u.layers * u.hidden ** 2))  # expensive first: the workers finish together
@@ -219,24 +231,28 @@ def reproduce(profile: str = "paper", jobs: int = 2, only: list[str] | None = No
         while todo:
             u = next_ready()
             todo.remove(u)
-            finish(u.name, run_unit(u, profile, out, trained))
+            finish(u.name, run_unit(u, p, out))
         return done
     with cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         running = set()
         while todo or running:
             while len(running) < jobs and (u := next_ready()) is not None:
                 todo.remove(u)
-                running.add(pool.submit(_run_unit_by_name, u.name, profile, out, trained))
+                running.add(pool.submit(_run_unit_by_name, u.name, p, out))
             finished, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             for f in finished:
                 finish(*f.result())
     return done
 
 
-def load_results(profile: str = "paper", trained: str | None = None) -> dict:
-    """name -> result dict of every finished unit, with ``signatures`` as :class:`Signature`."""
-    results = {}
-    for path in sorted(results_dir(profile, trained).glob("*.json")):
+def load_results(profile="paper", trained: str | None = None) -> dict:
+    """name -> result dict of every finished unit of ``profile`` (a name or a :class:`Profile`),
+    with ``signatures`` as :class:`Signature`."""
+    p, results = resolve(profile, trained), {}
+    names = {u.name for u in units(p)}
+    for path in sorted(results_dir(p).glob("*.json")):
+        if path.stem not in names:     # a unit of other sizes, trained by another rerun
+            continue
         r = json.loads(path.read_text())
         r["signatures"] = {k: Signature.from_dict(v) for k, v in r.get("signatures", {}).items()}
         results[r["name"]] = r

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from ...methods.signatures import DecoderBank, rule_width
 from ...models.charlm import CharLM, LMConfig, TrainConfig, kernel_parameters
 from ...tasks import corpus as corpora
-from .settings import Profile, Unit, get_profile, results_dir, units
+from .settings import Profile, Unit, models_dir, resolve, results_dir, units
 
 EVAL_COST = 1 / 3      # a dev symbol scored costs about a third of a symbol trained (forward only)
 NGRAM_MINUTES = 0.1    # the n-gram baseline: a few seconds
@@ -48,15 +48,17 @@ def dev_checks(start: int, cfg: TrainConfig) -> int:
     return cfg.updates // cfg.eval_every - start // cfg.eval_every + (1 if cfg.updates % cfg.eval_every else 0)
 
 
-def unit_minutes(unit: Unit, p: Profile, s_update: float, s_decoder: dict, start: int = 0) -> dict:
+def unit_minutes(unit: Unit, p: Profile, s_update: float, s_decoder: dict, start: int = 0,
+                 trained: bool = False) -> dict:
     """CPU-minutes of ``unit`` from update ``start`` on, given ``s_update`` seconds per training
-    update and ``s_decoder`` (width -> seconds per decoder step): training, dev checks, decoders."""
+    update and ``s_decoder`` (width -> seconds per decoder step): training, dev checks, decoders.
+    ``trained``: its model is stored already (another decoding of it), only the decoders count."""
     if not unit.cell:
         return {"lm_min": 0.0, "eval_min": 0.0, "decoder_min": NGRAM_MINUTES, "cpu_min": NGRAM_MINUTES}
     cfg = lm_config(unit, p)
-    lm = (cfg.updates - start) * s_update
+    lm = 0.0 if trained else (cfg.updates - start) * s_update
     per_check = cfg.eval_chars / (cfg.batch * cfg.bptt) * s_update * EVAL_COST
-    evals = dev_checks(start, cfg) * per_check
+    evals = 0.0 if trained else dev_checks(start, cfg) * per_check
     dec = sum(p.decoder.steps * s_decoder[w] for w in decoder_widths(unit, p))
     return {"lm_min": lm / 60, "eval_min": evals / 60, "decoder_min": dec / 60, "cpu_min": (lm + evals + dec) / 60}
 
@@ -118,25 +120,34 @@ def checkpoint_update(out: Path, name: str) -> int:
     return int(torch.load(path, map_location="cpu", weights_only=True)["update"]) if path.exists() else 0
 
 
-def plan(profile: str = "paper", trained: str | None = None, time_update=measure_update,
+def model_stored(models: Path, unit: Unit) -> bool:
+    """Whether ``unit``'s language model and its training report are stored under ``models``."""
+    return all((models / "models" / f"{unit.name}{ext}").exists() for ext in (".pt", ".train.json"))
+
+
+def plan(profile="paper", trained: str | None = None, time_update=measure_update,
          time_decoder=measure_decoder_step) -> pd.DataFrame:
-    """One row per unit of the campaign: done (its result exists), the update its checkpoint has
-    reached, the measured seconds per update, and the CPU-minutes left (0 when done).
+    """One row per unit of the campaign (``profile``: a name, or a :class:`Profile` of
+    :func:`~.settings.settings`): done (its result exists), whether its model is stored (another
+    decoding of it: only its decoders are left), the update its checkpoint has reached, the
+    measured seconds per update, and the CPU-minutes left (0 when done).
     ``time_update(unit, p)`` and ``time_decoder(dim, width, p)`` give the step times (measured here)."""
-    p, out = get_profile(profile, trained), results_dir(profile, trained)
+    p = resolve(profile, trained)
+    out, models = results_dir(p), models_dir(p)
     rows, s_dec = [], {}
-    for unit in units(profile, trained):
+    for unit in units(p):
         done = (out / f"{unit.name}.json").exists()
-        row = {"unit": unit.name, "done": done, "resume_at": 0, "s_per_update": math.nan}
+        stored = bool(unit.cell) and model_stored(models, unit)
+        row = {"unit": unit.name, "done": done, "model_stored": stored, "resume_at": 0, "s_per_update": math.nan}
         if not done and unit.cell:
-            row["resume_at"] = checkpoint_update(out, unit.name)
-            row["s_per_update"] = time_update(unit, p)
+            row["resume_at"] = 0 if stored else checkpoint_update(models, unit.name)
+            row["s_per_update"] = math.nan if stored else time_update(unit, p)
             dims = [unit.hidden] * len(decoder_widths(unit, p))
             for dim, w in zip(dims, decoder_widths(unit, p)):
                 if (dim, w) not in s_dec:
                     s_dec[(dim, w)] = time_decoder(dim, w, p)
-            cost = unit_minutes(unit, p, row["s_per_update"], {w: s_dec[(unit.hidden, w)] for w in decoder_widths(unit, p)},
-                                row["resume_at"])
+            cost = unit_minutes(unit, p, 0.0 if stored else row["s_per_update"],
+                                {w: s_dec[(unit.hidden, w)] for w in decoder_widths(unit, p)}, row["resume_at"], stored)
         elif not done:
             cost = unit_minutes(unit, p, 0.0, {})
         else:
@@ -145,20 +156,21 @@ def plan(profile: str = "paper", trained: str | None = None, time_update=measure
     return pd.DataFrame(rows).set_index("unit")
 
 
-def print_plan(profile: str = "paper", trained: str | None = None, jobs: int = 2, **measure) -> pd.DataFrame:
+def print_plan(profile="paper", trained: str | None = None, jobs: int = 2, **measure) -> pd.DataFrame:
     """:func:`plan`, printed: a line per unit, then the CPU-hours left and the hours on ``jobs`` cores."""
-    table = plan(profile, trained, **measure)
-    p = get_profile(profile, trained)
+    p = resolve(profile, trained)
+    table = plan(p, **measure)
     for name, row in table.iterrows():
         if row["done"]:
             print(f"{name:<34} done")
             continue
         at = f", resumes at update {row['resume_at']:,}" if row["resume_at"] else ""
-        step = f" ({row['s_per_update']:.3f} s/update{at})" if row["s_per_update"] == row["s_per_update"] else ""
+        step = f" ({row['s_per_update']:.3f} s/update{at})" if row["s_per_update"] == row["s_per_update"] else (
+            " (model stored: decoders only)" if row["model_stored"] else "")
         print(f"{name:<34} {row['cpu_min']:6.1f} CPU-min: train {row['lm_min']:.1f}, dev checks "
               f"{row['eval_min']:.1f}, decoders {row['decoder_min']:.1f}{step}")
     todo = int((~table["done"]).sum())
     hours = table["cpu_min"].sum() / 60
-    print(f"signatures ({profile}, trained={p.trained}): {len(table)} units, {todo} to run: {hours:.2f} CPU-hours "
+    print(f"signatures ({p.name}, trained={p.trained}): {len(table)} units, {todo} to run: {hours:.2f} CPU-hours "
           f"at most (every model to its cap), about {hours / max(1, min(jobs, todo)):.2f} h on {jobs} core(s)")
     return table

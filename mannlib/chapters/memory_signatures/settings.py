@@ -19,8 +19,10 @@ job of it: a language model (or the n-gram baseline) and its signatures, written
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ...engine.paths import DATA, runs_dir
@@ -56,6 +58,8 @@ class Profile:
     min_adaptation_sentences: int = 0      # Fig. 4 is "not testable" with fewer full stops in the adaptation set
                                            # (0: no such check, as the short setting was judged)
     keep_weights_below: int | None = None  # delete a finished unit's weights if it has more parameters (data/ < 80 MB)
+    name: str = "paper"                    # the profile this is ("paper" / "quick"), or was made from by settings()
+    cells: tuple = ("gru", "lstm")         # the cells whose sizes and depths Figs. 2 and 3 compare
 
 
 PROFILES = {
@@ -71,7 +75,7 @@ PROFILES = {
         eval_symbols=200_000),
     # The same structure, tiny: every figure is drawn in about a minute, and means nothing.
     "quick": Profile(
-        sizes=(16, 32), deep=(2, 16), main=32,
+        name="quick", sizes=(16, 32), deep=(2, 16), main=32,
         lm=TrainConfig(updates=60, batch=16, bptt=32, lr=1e-2, warmup=0.1),
         deep_lm=TrainConfig(updates=60, batch=16, bptt=32, lr=1e-2, warmup=0.0),
         finetune=TrainConfig(updates=10, batch=16, bptt=32, lr=3e-3, warmup=0.0, eval_every=5, eval_chars=2000),
@@ -113,7 +117,7 @@ PLATEAU_PROFILES = {
         eval_symbols=200_000, trained="plateau", domain="bbc", decoder_scales=(1.0,),
         min_adaptation_sentences=MIN_ADAPTATION_SENTENCES, keep_weights_below=1_000_000),
     "quick": Profile(
-        sizes=(16, 32), deep=(2, 16), main=32,
+        name="quick", sizes=(16, 32), deep=(2, 16), main=32,
         lm=TrainConfig(updates=60, batch=16, bptt=32, lr=1e-2, warmup=0.1, eval_every=10, eval_chars=2000, patience=2),
         deep_lm=TrainConfig(updates=60, batch=16, bptt=32, lr=1e-2, warmup=0.0, eval_every=10, eval_chars=2000,
                             patience=2),
@@ -139,6 +143,107 @@ def get_profile(name: str, trained: str | None = None) -> Profile:
     return SETTINGS[trained][name]
 
 
+def resolve(profile, trained: str | None = None) -> Profile:
+    """``profile`` itself when it is a :class:`Profile` (one of :func:`settings`), else
+    :func:`get_profile` of the name ``profile`` in the setting ``trained``."""
+    if isinstance(profile, Profile):
+        if trained is not None and trained != profile.trained:
+            raise SignatureError(f"the profile is of the {profile.trained!r} setting, not trained={trained!r}")
+        return profile
+    return get_profile(profile, trained)
+
+
+# --- the chapter's parameters (the notebook's parameters cell, ``reproduce signatures --set``) ------------------
+CELLS = ("gru", "lstm")
+DOMAINS = ("news", "bbc")    # the corpora that can stand in for the paper's WSJ (Figs. 2-5)
+
+
+def settings(profile: str = "paper", trained: str | None = None, sizes=None, deep_layers: int | None = None,
+             deep_hidden: int | None = None, main: int | None = None, cells=None, delta: int | None = None,
+             decoder_hidden: int | None = None, decoder_scales=None, dropouts=None, adaptation: float | None = None,
+             domain: str | None = None) -> Profile:
+    """The profile ``profile`` of the setting ``trained`` with the chapter's parameters changed;
+    ``None`` keeps the setting's value, so with no parameter it is :func:`get_profile`'s own.
+
+    ``sizes``: the 1-layer state sizes of Fig. 2 (at least two); ``deep_layers``, ``deep_hidden``:
+    the stacked model of Fig. 3; ``main``: the 1-layer size of Figs. 1, 4 and 5; ``cells``: the
+    cells Figs. 2 and 3 compare (Fig. 1 and 5 keep a GRU, Fig. 4 LSTMs); ``delta``: Δ, the
+    farthest δ decoded; ``decoder_hidden``: decoders of that many ReLU units, or
+    ``decoder_scales``: multiples of the width of §4's sizing rule, the best per model on dev
+    (one of the two); ``dropouts``: the dropout rates swept per δ (§4: 0.0-0.5); ``adaptation``:
+    the fraction of the domain's training text Fig. 4b retrains on (§6: 0.05); ``domain``: the
+    corpus in WSJ's roles. A unit's name says its corpus, cell, size and adaptation fraction, and
+    decoders other than the setting's write their results into a folder of their own
+    (:func:`results_dir`), so no two settings share a result. A bad value raises SignatureError
+    (a ValueError) naming what is allowed."""
+    p = get_profile(profile, trained)
+    changes = {}
+    if sizes is not None:
+        sizes = _ints("sizes", [sizes] if isinstance(sizes, int) else sizes, 1)
+        if len(set(sizes)) < 2:
+            raise SignatureError(f"sizes must list at least two state sizes (Fig. 2 compares them), got {list(sizes)}")
+        changes["sizes"] = tuple(sorted(set(sizes)))
+    if deep_layers is not None or deep_hidden is not None:
+        changes["deep"] = (_int("deep_layers", p.deep[0] if deep_layers is None else deep_layers, 2),
+                           _int("deep_hidden", p.deep[1] if deep_hidden is None else deep_hidden, 1))
+    if main is not None:
+        changes["main"] = _int("main", main, 1)
+    if cells is not None:
+        changes["cells"] = _subset(cells, CELLS, "cell")
+    decoder = {}
+    if delta is not None:
+        decoder["max_delta"] = _int("delta", delta, 2)
+    if decoder_hidden is not None and decoder_scales is not None:
+        raise SignatureError("give decoder_hidden (fixed units) or decoder_scales (multiples of §4's rule), not both")
+    if decoder_hidden is not None:
+        decoder["hidden"], changes["decoder_scales"] = _int("decoder_hidden", decoder_hidden, 1), ()
+    if decoder_scales is not None:
+        scales = [decoder_scales] if isinstance(decoder_scales, (int, float)) else list(decoder_scales)
+        if not scales or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in scales):
+            raise SignatureError(f"decoder_scales must be positive multiples of §4's rule width, got {scales!r}")
+        changes["decoder_scales"] = tuple(sorted({float(x) for x in scales}))
+    if dropouts is not None:
+        rates = [dropouts] if isinstance(dropouts, (int, float)) else list(dropouts)
+        if not rates or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x < 1 for x in rates):
+            raise SignatureError(f"dropouts must be dropout rates in [0, 1) (§4: 0.0 to 0.5), got {rates!r}")
+        decoder["dropouts"] = tuple(sorted({float(x) for x in rates}))
+    if decoder:
+        changes["decoder"] = replace(p.decoder, **decoder)
+    if adaptation is not None:
+        if isinstance(adaptation, bool) or not isinstance(adaptation, (int, float)) or not 0 < adaptation <= 1:
+            raise SignatureError(f"adaptation must be a fraction in (0, 1] of the domain's training text, got {adaptation!r}")
+        changes["finetune_fraction"] = float(adaptation)
+    if domain is not None:
+        if domain not in DOMAINS:
+            raise SignatureError(f"unknown domain {domain!r}; choose one of {', '.join(DOMAINS)}")
+        changes["domain"] = domain
+    if all(getattr(p, k) == v for k, v in changes.items()):
+        return p
+    return replace(p, **changes)
+
+
+def _int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SignatureError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+def _ints(name: str, values, minimum: int) -> tuple:
+    values = tuple(values)
+    for v in values:
+        _int(f"every one of {name}", v, minimum)
+    return values
+
+
+def _subset(values, allowed: tuple, what: str) -> tuple:
+    values = (values,) if isinstance(values, str) else tuple(values)
+    bad = [v for v in values if v not in allowed]
+    if bad or not values:
+        raise SignatureError((f"unknown {what} {bad[0]!r}" if bad else f"no {what}s given")
+                             + f"; choose from {', '.join(allowed)}")
+    return tuple(v for v in allowed if v in values)      # the book's order
+
+
 @dataclass(frozen=True)
 class Unit:
     """One job of :func:`~.pipeline.reproduce`: a language model (or the n-gram) and its signatures."""
@@ -152,14 +257,18 @@ class Unit:
     perplexity_on: tuple = ()       # corpora whose test perplexity is reported besides its own
 
 
-def units(profile: str, trained: str | None = None) -> list[Unit]:
-    """The runs behind Figs. 1-5. Figs. 2, 3 and 5 use the profile's ``domain`` (the paper's WSJ:
-    the Lee news corpus when short, BBC News on the plateau), Fig. 1 Shakespeare; the three LSTMs
-    of Fig. 4 are all decoded and scored on the domain."""
-    p = get_profile(profile, trained)
+def units(profile, trained: str | None = None) -> list[Unit]:
+    """The runs behind Figs. 1-5 (``profile``: a name, or a :class:`Profile` of :func:`settings`).
+    Figs. 2, 3 and 5 use the profile's ``domain`` (the paper's WSJ: the Lee news corpus when short,
+    BBC News on the plateau), Fig. 1 Shakespeare; the three LSTMs of Fig. 4 are all decoded and
+    scored on the domain. Figs. 4c and 5 need the domain's LSTM and GRU of ``main`` units, whatever
+    ``sizes`` and ``cells`` are."""
+    p = resolve(profile, trained)
     d = p.domain
-    out = [Unit(f"{d}-{c}-1x{h}", d, d, c, 1, h) for c in ("gru", "lstm") for h in p.sizes]
-    out += [Unit(f"{d}-{c}-{p.deep[0]}x{p.deep[1]}", d, d, c, *p.deep) for c in ("gru", "lstm")]
+    out = [Unit(f"{d}-{c}-1x{h}", d, d, c, 1, h) for c in p.cells for h in p.sizes]
+    out += [Unit(f"{d}-{c}-{p.deep[0]}x{p.deep[1]}", d, d, c, *p.deep) for c in p.cells]
+    out += [Unit(f"{d}-{c}-1x{p.main}", d, d, c, 1, p.main) for c in CELLS
+            if not (c in p.cells and p.main in p.sizes)]
     out += [Unit(f"shakespeare-gru-1x{p.main}", "shakespeare", "shakespeare", "gru", 1, p.main),
             Unit(fig4_units(p)["a"], "shakespeare", d, "lstm", 1, p.main, perplexity_on=(d,)),
             Unit(fig4_units(p)["b"], d, d, "lstm", 1, p.main, parent=fig4_units(p)["a"]),
@@ -168,21 +277,56 @@ def units(profile: str, trained: str | None = None) -> list[Unit]:
 
 
 def fig4_units(p: Profile) -> dict[str, str]:
-    """Fig. 4's three 1-layer LSTMs, by panel: (a) Shakespeare, (b) it retrained on 5% of the
-    domain's training text, (c) the domain."""
-    return {"a": f"shakespeare-lstm-1x{p.main}", "b": f"shakespeare-lstm-1x{p.main}-{p.domain}5",
+    """Fig. 4's three 1-layer LSTMs, by panel: (a) Shakespeare, (b) it retrained on the first
+    ``finetune_fraction`` of the domain's training text (the name ends in the percentage: "news5"
+    for §6's 5%), (c) the domain."""
+    return {"a": f"shakespeare-lstm-1x{p.main}", "b": f"shakespeare-lstm-1x{p.main}-{p.domain}{percent(p.finetune_fraction)}",
             "c": f"{p.domain}-lstm-1x{p.main}"}
 
 
-def results_dir(profile: str, trained: str | None = None) -> Path:
-    """data/signatures for "paper" (data/signatures/plateau for the plateau setting); for "quick" a
-    scratch folder under the run cache, and never inside data/ (the temporary directory when the
-    run cache is data/runs)."""
-    p = get_profile(profile, trained)
+def percent(fraction: float) -> str:
+    """0.05 -> "5", 0.025 -> "2.5": a fraction as a percentage without trailing zeros."""
+    return f"{100 * fraction:.10g}"
+
+
+# --- where results go ----------------------------------------------------------------------------------
+def models_dir(profile, trained: str | None = None) -> Path:
+    """The setting's folder: its language models (``models/``, ``checkpoints/``), shared by every
+    decoding of them, and the results of the setting's own decoders. data/signatures for "paper"
+    (data/signatures/plateau for the plateau setting); for "quick" a scratch folder under the run
+    cache, and never inside data/ (the temporary directory when the run cache is data/runs)."""
+    p = resolve(profile, trained)
     sub = "" if p.trained == "short" else p.trained
-    if profile == "paper":
+    if p.name == "paper":
         return DATA / "signatures" / sub if sub else DATA / "signatures"
     runs = runs_dir().resolve()
     if runs == DATA.resolve() or DATA.resolve() in runs.parents:
         runs = Path(tempfile.gettempdir()) / "mannlib-quick-runs"
-    return runs / f"signatures-{profile}" if not sub else runs / f"signatures-{profile}-{sub}"
+    return runs / f"signatures-{p.name}" if not sub else runs / f"signatures-{p.name}-{sub}"
+
+
+def decoding(p: Profile) -> dict:
+    """Everything that turns a trained model into its result, besides the model: the decoders, the
+    state windows, the test symbols scored and the n-gram's order."""
+    return {"decoder": {**asdict(p.decoder), "dropouts": list(p.decoder.dropouts)},
+            "decoder_scales": list(p.decoder_scales), "windows": {k: list(v) for k, v in p.windows.items()},
+            "warmup": p.warmup, "eval_symbols": p.eval_symbols, "ngram_order": p.ngram_order}
+
+
+def decoding_tag(p: Profile) -> str | None:
+    """None for the setting's own decoding; else the folder of this one: Δ, the decoder width (or
+    the rule's scales) and a hash of :func:`decoding` ("decoders-D12-h128-1a2b3c4d")."""
+    spec = decoding(p)
+    if spec == decoding(get_profile(p.name, p.trained)):
+        return None
+    width = ("rule" + "+".join(f"{s:g}" for s in p.decoder_scales)) if p.decoder_scales else f"h{p.decoder.hidden}"
+    digest = hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:8]
+    return f"decoders-D{p.decoder.max_delta}-{width}-{digest}"
+
+
+def results_dir(profile, trained: str | None = None) -> Path:
+    """Where the units' results (``<unit name>.json``) go: :func:`models_dir`, or a folder of
+    :func:`decoding_tag` inside it when the decoders are not the setting's own."""
+    p = resolve(profile, trained)
+    tag = decoding_tag(p)
+    return models_dir(p) if tag is None else models_dir(p) / tag

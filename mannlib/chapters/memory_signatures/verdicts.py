@@ -17,7 +17,7 @@ from ...papers import koppula as K
 from ..base import NOT_TESTED, Claim, pct, points, verdict
 from . import pipeline
 from .analysis import DOMAIN_LABELS, MIN_COUNT
-from .settings import Profile, fig4_units, get_profile
+from .settings import Profile, fig4_units, percent, resolve
 
 PAPER = K.PAPER
 
@@ -44,12 +44,14 @@ def mean_recall(result: dict, layer: int = 1) -> float:
     return float(result["signatures"][f"layer{layer}"].marginal.mean())
 
 
-def claims(profile: str = "paper") -> list[tuple[Claim, str]]:
-    """The four claims of :func:`judge` on the chapter's results of ``profile``, each with its
-    spread ("one model per setting"). Trains what is missing quietly (paper: nothing, committed)."""
+def claims(profile="paper") -> list[tuple[Claim, str]]:
+    """The four claims of :func:`judge` on the chapter's results of ``profile`` (a name, or a
+    :class:`Profile` of :func:`~.settings.settings`), each with its spread ("one model per
+    setting"). Trains what is missing quietly (paper: nothing, committed)."""
+    p = resolve(profile)
     with contextlib.redirect_stdout(io.StringIO()):   # one line per unit trained; paper: none (committed)
-        pipeline.reproduce(profile, jobs=1)
-    return [(c, ONE_MODEL) for c in judge(pipeline.load_results(profile), get_profile(profile))]
+        pipeline.reproduce(p, jobs=1)
+    return [(c, ONE_MODEL) for c in judge(pipeline.load_results(p), p)]
 
 
 def judge(r: dict, p: Profile) -> list[Claim]:
@@ -82,10 +84,11 @@ def judge(r: dict, p: Profile) -> list[Claim]:
                      verdict(fall >= DECLINE and rise <= RISE, fall >= DECLINE)))
 
     d = p.domain
-    size = {c: [mean_recall(r[f"{d}-{c}-1x{h}"]) for h in p.sizes] for c in ("gru", "lstm")}
+    cells, both = " and ".join(c.upper() for c in p.cells), "for both" if len(p.cells) > 1 else "for it"
+    size = {c: [mean_recall(r[f"{d}-{c}-1x{h}"]) for h in p.sizes] for c in p.cells}
     out.append(Claim("size", "Bigger states remember more", "Fig. 2",
-                     f"mean recall over δ = 1-{delta} rises with every size, GRU and LSTM; partly: the largest "
-                     "model above the smallest for both",
+                     f"mean recall over δ = 1-{delta} rises with every size, {cells}; partly: the largest "
+                     f"model above the smallest {both}",
                      "mean recall, " + "; ".join(f"{c.upper()} " + " → ".join(pct(v) for v in vs)
                                                   for c, vs in size.items()) + f" ({', '.join(map(str, p.sizes))} units)",
                      verdict(all(np.all(np.diff(v) > 0) for v in size.values()),
@@ -93,10 +96,10 @@ def judge(r: dict, p: Profile) -> list[Claim]:
 
     layers, hidden = p.deep
     depth = {c: [mean_recall(r[f"{d}-{c}-{layers}x{hidden}"], l) for l in range(1, layers + 1)]
-             for c in ("gru", "lstm")}
+             for c in p.cells}
     out.append(Claim("depth", "Deeper layers remember less", "Fig. 3",
-                     f"mean recall falls from every layer to the next in the [{layers}, {hidden}] GRU and LSTM; "
-                     "partly: layer 1 above the last for both",
+                     f"mean recall falls from every layer to the next in the [{layers}, {hidden}] {cells}; "
+                     f"partly: layer 1 above the last {both}",
                      "mean recall from layer 1 to {}: ".format(layers) + "; ".join(
                          f"{c.upper()} " + " → ".join(pct(v) for v in vs) for c, vs in depth.items()),
                      verdict(all(np.all(np.diff(v) < 0) for v in depth.values()),
@@ -124,6 +127,7 @@ def judge(r: dict, p: Profile) -> list[Claim]:
                       f"sentences (half of the paper's 5% of WSJ's {K.WSJ_SEGMENTS:,} segments)")
         ours += f"; adaptation set {sentences:,} sentences"
         judged = judged if sentences >= p.min_adaptation_sentences else NOT_TESTED
-    out.append(Claim("adaptation", "A model retrained on 5% of the new domain resembles that domain's model",
+    out.append(Claim("adaptation", f"A model retrained on {percent(p.finetune_fraction)}% of the new domain resembles "
+                     "that domain's model",
                      "Fig. 4", criterion, ours, judged))
     return out

@@ -25,32 +25,32 @@ Verdicts are one of :data:`VERDICTS`; the generic pieces (:class:`Claim`, :func:
 :mod:`mannlib.chapters.base`.
 """
 from ..base import VERDICTS, Claim, check_models, claims_table, pct, points, summary, verdict
-from ..wang_common import ABOVE_SHUFFLED, SUPPORTED, accuracy_frame, agreement_figure, curve_frame
+from ..wang_common import ABOVE_SHUFFLED, SUPPORTED, accuracy_frame, agreement_figure, curve_frame, models_text
 from .analysis import (Analysis, agreement, analyse, analysed_model_note, best_seed, beyond_accuracy,
                        gate_saturation, hypothesis, hypothesis_grid, policy_summary, seed_agreement, tann_layout)
 from .contract import PAPER, RUNS, claims, paper_says, reference
 from .figures import (PanelSpec, cell_holding, figure4, figure4_panels, figure4_specs,
                       negative_text)
 from .results import (beyond_scores, closest_seed, fit_text, generalisation_lesson, length_table,
-                      show_length_table, steps_to, training_settings, within_scores)
+                      show_length_table, sizes_text, steps_to, training_settings, within_scores)
 from .settings import (BASELINES, CALM, CONVERGED, GAP, MEMORY_MODELS, MODELS, OPPOSITE, POLICY_GROUPS,
-                       POLICY_KEYS, SEEDS, SHARP, TARGET, TEST_LENGTHS, TRAIN_MAX, Settings, configs, load_runs,
-                       paper_configs, settings)
+                       POLICY_KEYS, QUICK_SEEDS, SEEDS, SHARP, TARGET, TEST_LENGTHS, TEST_MAX, TRAIN_MAX, Settings,
+                       configs, load_runs, overrides, paper_configs, paper_runs, settings)
 from .verdicts import (baseline_claim, convergence_claim, delimiter_claim, delimiter_jump, focus_moves,
                        generalisation_claim, hypothesis_claim, opposite_policies, policy_claim)
 
 __all__ = [
     "VERDICTS", "Claim", "check_models", "claims_table", "pct", "points", "summary", "verdict",
-    "ABOVE_SHUFFLED", "SUPPORTED", "accuracy_frame", "curve_frame",
+    "ABOVE_SHUFFLED", "SUPPORTED", "accuracy_frame", "curve_frame", "models_text",
     "Analysis", "agreement", "analyse", "analysed_model_note", "best_seed", "beyond_accuracy", "gate_saturation",
     "hypothesis", "hypothesis_grid", "policy_summary", "seed_agreement", "tann_layout",
     "PAPER", "RUNS", "claims", "paper_says", "reference",
     "PanelSpec", "agreement_figure", "cell_holding", "figure4", "figure4_panels", "figure4_specs", "negative_text",
     "beyond_scores", "closest_seed", "fit_text", "generalisation_lesson", "length_table", "show_length_table",
-    "steps_to", "training_settings", "within_scores",
+    "sizes_text", "steps_to", "training_settings", "within_scores",
     "BASELINES", "CALM", "CONVERGED", "GAP", "MEMORY_MODELS", "MODELS", "OPPOSITE", "POLICY_GROUPS", "POLICY_KEYS",
-    "SEEDS", "SHARP", "TARGET", "TEST_LENGTHS", "TRAIN_MAX", "Settings", "configs", "load_runs", "paper_configs",
-    "settings",
+    "QUICK_SEEDS", "SEEDS", "SHARP", "TARGET", "TEST_LENGTHS", "TEST_MAX", "TRAIN_MAX", "Settings", "configs",
+    "load_runs", "overrides", "paper_configs", "paper_runs", "settings",
     "baseline_claim", "convergence_claim", "delimiter_claim", "delimiter_jump", "focus_moves",
     "generalisation_claim", "hypothesis_claim", "opposite_policies", "policy_claim",
 ]

@@ -15,7 +15,7 @@ from ...methods import analysis as A, hypotheses as H
 from ...tasks.mirror import labels as input_labels
 from .. import wang_common
 from ..base import pct
-from .settings import MEMORY_MODELS, POLICY_KEYS, TARGET, TRAIN_MAX, Settings
+from .settings import MEMORY_MODELS, POLICY_KEYS, TARGET, TEST_LENGTHS, TRAIN_MAX, Settings
 
 
 @dataclass
@@ -50,12 +50,13 @@ def best_seed(runs: list[Run], model: str, train_max: int = TRAIN_MAX) -> Run:
     return wang_common.best_seed(runs, model, train_max)
 
 
-def analysed_model_note(a: Analysis) -> str:
-    """Whether the analysed run generalises as the paper's did, in one sentence for the prose."""
-    acc = beyond_accuracy(a.run)
+def analysed_model_note(a: Analysis, lengths=TEST_LENGTHS) -> str:
+    """Whether the analysed run generalises as the paper's did, in one sentence for the prose;
+    ``lengths``: the test lengths beyond training."""
+    acc, span = beyond_accuracy(a.run, lengths[0] - 1), f"{lengths[0]}-{lengths[-1]}"
     if acc >= TARGET:
-        return f"It generalises ({pct(acc)} at lengths 6-10), like the model the paper analyses."
-    return (f"It does not generalise ({pct(acc)} at lengths 6-10), so what follows shows how our "
+        return f"It generalises ({pct(acc)} at lengths {span}), like the model the paper analyses."
+    return (f"It does not generalise ({pct(acc)} at lengths {span}), so what follows shows how our "
             f"{a.model.upper()} solves the training lengths, not the generalising model the paper analyses.")
 
 
@@ -135,7 +136,7 @@ def hypothesis_grid(hyp: H.CellHypothesis) -> pd.DataFrame:
 
 def seed_agreement(runs: list[Run], s: Settings, seed: int = 0, known: dict | None = None) -> pd.DataFrame:
     """:func:`agreement` summarised for every run of TANN and SANN: one row per (model, seed)
-    with the mean accuracy beyond length 5, the accuracy on the analysis set, the hypothesis's
+    with the mean accuracy beyond the training lengths, the accuracy on the analysis set, the hypothesis's
     start/stride (TANN, :func:`tann_layout`) and the median probe and shuffled-label scores over its pairs.
     known: {run id: (Analysis, agreement)} already computed, reused rather than redone."""
     rows, known = [], known or {}
@@ -148,7 +149,8 @@ def seed_agreement(runs: list[Run], s: Settings, seed: int = 0, known: dict | No
             a = analyse(run, s)
             agree = agreement(a, hypothesis(a), seed)
         layout = "start {}, stride {:+d}".format(*tann_layout(a)) if a.model == "tann" else ""
-        rows.append({"model": a.model, "seed": run.config.seed, "accuracy L 6-10": beyond_accuracy(run),
+        beyond = f"accuracy L {s.test_lengths[0]}-{s.test_lengths[-1]}"
+        rows.append({"model": a.model, "seed": run.config.seed, beyond: beyond_accuracy(run, s.train_max),
                      "analysis-set accuracy": a.accuracy, "hypothesis tape layout": layout,
                      "median k-NN score": agree["score"].median(),
                      "median shuffled": agree["shuffled_score"].median(), "pairs": len(agree)})

@@ -8,12 +8,12 @@ from ..base import Claim, claim_records, pct, plain, range_text, require, run_re
 from ..wang_common import MEMORY_MODELS, MODELS, accuracy_frame, curve_frame
 from .analysis import agreement, analyse, best_seed, gate_saturation, hypothesis, policy_summary, seed_agreement
 from .results import beyond_scores, length_table, steps_to, within_scores
-from .settings import CONVERGED, TEST_LENGTHS, configs, load_runs, paper_configs, settings
+from .settings import CONVERGED, TEST_LENGTHS, configs, load_runs, paper_runs, settings
 from .verdicts import (baseline_claim, convergence_claim, delimiter_claim, delimiter_jump, generalisation_claim,
                        hypothesis_claim, policy_claim)
 
 PAPER = f"{wang.PAPER} (§3.2, mirror)"
-RUNS = {"mirror": paper_configs}     # reproduce target -> the paper-profile RunConfigs
+RUNS = {"mirror": paper_runs}     # reproduce target -> the paper-profile RunConfigs (--set: the notebook's parameters)
 
 
 def paper_says() -> dict[str, str]:

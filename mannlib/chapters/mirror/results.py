@@ -20,6 +20,18 @@ def training_settings(runs: list[Run]) -> str:
     return "the per-model learning rates, batch sizes and numbers of updates in the table"
 
 
+def sizes_text(runs: list[Run]) -> str:
+    """The memory and controller sizes of the runs, in words: "TANN and SANN with N = 20 memory cells of
+    size M = 20, controllers of size 100"."""
+    def values(key, models):
+        found = sorted({r.config.sizes.get(key) for r in runs if r.config.model in models} - {None})
+        return " or ".join(map(str, found)) or "?"
+    models = {r.config.model for r in runs}
+    mem = [m for m in MEMORY_MODELS if m in models]
+    return (f"{' and '.join(m.upper() for m in mem)} with N = {values('cells', mem)} memory cells of size "
+            f"M = {values('width', mem)}, controllers of size {values('hidden', models)}")
+
+
 def length_table(acc: pd.DataFrame, lengths=TEST_LENGTHS) -> pd.DataFrame:
     """Accuracy per model at each length: median, min and max over seeds. Index model;
     columns (length, stat) with stat in median, min, max."""
@@ -58,31 +70,33 @@ def beyond_scores(acc: pd.DataFrame, lengths=TEST_LENGTHS) -> pd.Series:
     return scores.loc[model_order(scores.index)]
 
 
-def within_scores(acc: pd.DataFrame) -> pd.Series:
-    """Mean accuracy on the training lengths 1-5 per (model, seed), median over seeds: per model."""
-    return beyond_scores(acc, tuple(range(1, TRAIN_MAX + 1)))
+def within_scores(acc: pd.DataFrame, train_max: int = TRAIN_MAX) -> pd.Series:
+    """Mean accuracy on the training lengths 1-``train_max`` per (model, seed), median over seeds: per model."""
+    return beyond_scores(acc, tuple(range(1, train_max + 1)))
 
 
-def fit_text(acc: pd.DataFrame) -> str:
+def fit_text(acc: pd.DataFrame, train_max: int = TRAIN_MAX) -> str:
     """How well each model fits the training lengths, for the prose."""
-    scores = within_scores(acc)
-    return "median accuracy on lengths 1-5: " + ", ".join(f"{m.upper()} {pct(v)}" for m, v in scores.items())
+    scores = within_scores(acc, train_max)
+    return f"median accuracy on lengths 1-{train_max}: " + ", ".join(f"{m.upper()} {pct(v)}" for m, v in scores.items())
 
 
 def closest_seed(acc: pd.DataFrame, models=MEMORY_MODELS, lengths=TEST_LENGTHS[:3]) -> str:
-    """The single run of ``models`` with the best mean accuracy beyond length 5, and its accuracy
-    at ``lengths``: "SANN seed 1: 94.2% at length 6, 44.0% at 7, 6.0% at 8"."""
+    """The single run of ``models`` with the best mean accuracy beyond the training lengths (up to
+    ``lengths[0] - 1``), and its accuracy at ``lengths``: "SANN seed 1: 94.2% at length 6, 44.0% at 7, 6.0% at 8"."""
     sel = acc[acc["model"].isin(models)]
-    per_run = sel[sel["difficulty"] > TRAIN_MAX].groupby(["model", "seed"])["accuracy"].mean()
+    per_run = sel[sel["difficulty"] >= lengths[0]].groupby(["model", "seed"])["accuracy"].mean()
     model, seed = per_run.idxmax()
     run = sel[(sel["model"] == model) & (sel["seed"] == seed)].set_index("difficulty")["accuracy"]
     parts = [f"{pct(run[d])} at {'length ' if i == 0 else ''}{d}" for i, d in enumerate(lengths)]
     return f"{model.upper()} seed {seed}: " + ", ".join(parts)
 
 
-def generalisation_lesson(acc: pd.DataFrame) -> str:
-    """What Fig. 2a says about the paper's main claim, in one to three sentences for the prose."""
-    beyond, within = beyond_scores(acc), within_scores(acc)
+def generalisation_lesson(acc: pd.DataFrame, lengths=TEST_LENGTHS) -> str:
+    """What Fig. 2a says about the paper's main claim, in one to three sentences for the prose;
+    ``lengths``: the test lengths beyond training."""
+    train_max = lengths[0] - 1
+    beyond, within = beyond_scores(acc, lengths), within_scores(acc, train_max)
     memory = [m for m in MEMORY_MODELS if m in beyond.index]
     good = [m for m in memory if beyond[m] >= TARGET]
     base = [m for m in BASELINES if m in beyond.index]
@@ -91,8 +105,8 @@ def generalisation_lesson(acc: pd.DataFrame) -> str:
     if good:
         names = " and ".join(m.upper() for m in good)
         return f"Of the memory models, {names} generalise{'s' if len(good) == 1 else ''} by our criterion."
-    text = "None of our memory models generalises beyond length 5 by our criterion (the median over seeds)"
+    text = f"None of our memory models generalises beyond length {train_max} by our criterion (the median over seeds)"
     if memory and (within[memory] >= TARGET).all():
         text += (", although both fit the training lengths: with our settings they found solutions that "
-                 "work up to length 5 without an algorithm that carries over to longer inputs")
-    return text + f". The closest single run is {closest_seed(acc, memory)}."
+                 f"work up to length {train_max} without an algorithm that carries over to longer inputs")
+    return text + f". The closest single run is {closest_seed(acc, memory, lengths[:3])}."

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ...methods import analysis as A
-from ..base import Claim, check_models, pct, points, verdict
+from ..base import NOT_TESTED, Claim, check_models, pct, points, verdict
 from ..wang_common import ABOVE_SHUFFLED, BASELINES, MEMORY_MODELS, SUPPORTED
 from .analysis import Analysis
 from .results import beyond_scores, steps_to
@@ -29,7 +29,7 @@ def generalisation_claim(acc: pd.DataFrame, model: str, lengths=TEST_LENGTHS) ->
     ours = (f"median over {sel['seed'].nunique()} seeds: {pct(median.min())} at its worst length "
             f"(L = {worst}), {pct(median.iloc[0])} at L = {median.index[0]}; {int(seeds_ok.sum())} of "
             f"{len(seeds_ok)} seeds reach {pct(TARGET, 0)} at every length {lengths[0]}-{lengths[-1]}")
-    return Claim(f"generalise_{model}", f"{model.upper()} generalises beyond the training length 5",
+    return Claim(f"generalise_{model}", f"{model.upper()} generalises beyond the training length {lengths[0] - 1}",
                  "Fig. 2a",
                  f"reproduced: median >= {pct(TARGET, 0)} at every length {lengths[0]}-{lengths[-1]}; "
                  f"partly: one seed does, or the median does at L = {lengths[0]}", ours, verdict(full, partial))
@@ -38,15 +38,21 @@ def generalisation_claim(acc: pd.DataFrame, model: str, lengths=TEST_LENGTHS) ->
 def baseline_claim(acc: pd.DataFrame, lengths=TEST_LENGTHS) -> Claim:
     """Fig. 2a: the models without external memory are clearly lower. Scores: mean accuracy on
     ``lengths`` (median over seeds). Reproduced: the better baseline is >= GAP below the worse
-    memory model; partly: >= GAP below the better one."""
-    check_models(acc, BASELINES + MEMORY_MODELS, "baseline_claim")
+    memory model; partly: >= GAP below the better one. Not testable when the runs leave out a
+    baseline (the notebook's ``models`` parameter)."""
+    check_models(acc, MEMORY_MODELS, "baseline_claim")
     s = beyond_scores(acc, lengths)
+    criterion = (f"reproduced: the better baseline is >= {points(GAP)} below both TANN and SANN; "
+                 "partly: below one of them")
+    claim = "SimpRNN and LSTM, without external memory, do clearly worse"
+    missing = [m for m in BASELINES if m not in s.index]
+    if missing:
+        return Claim("baselines", claim, "Fig. 2a", criterion, f"not trained: {', '.join(m.upper() for m in missing)}",
+                     NOT_TESTED)
     base, low, high = s[list(BASELINES)].max(), s[list(MEMORY_MODELS)].min(), s[list(MEMORY_MODELS)].max()
     ours = "mean accuracy at lengths {}-{} (median over seeds): {}".format(
         lengths[0], lengths[-1], ", ".join(f"{m.upper()} {pct(v)}" for m, v in s.items()))
-    return Claim("baselines", "SimpRNN and LSTM, without external memory, do clearly worse", "Fig. 2a",
-                 f"reproduced: the better baseline is >= {points(GAP)} below both TANN and SANN; "
-                 "partly: below one of them", ours, verdict(base <= low - GAP, base <= high - GAP))
+    return Claim("baselines", claim, "Fig. 2a", criterion, ours, verdict(base <= low - GAP, base <= high - GAP))
 
 
 def _steps_text(steps: pd.Series) -> str:
