@@ -102,6 +102,33 @@ def glue_values(prefix: str, values: dict):
         glue(prefix + key, value.item() if isinstance(value, np.generic) else value, display=False)
 
 
+# --- the notebooks' parameters, checked alike in every chapter ----------------------------------
+def subset(values, allowed: tuple, what: str) -> tuple:
+    """``values`` (a name or a list of names) checked against ``allowed``, in ``allowed``'s order;
+    ValueError naming the allowed ones for an unknown or empty choice."""
+    values = (values,) if isinstance(values, str) else tuple(values)
+    bad = [v for v in values if v not in allowed]
+    if bad or not values:
+        raise ValueError((f"unknown {what} {bad[0]!r}" if bad else f"no {what}s given")
+                         + f"; choose from {', '.join(allowed)}")
+    return tuple(v for v in allowed if v in values)
+
+
+def seed_tuple(seeds) -> tuple:
+    """Seeds as the notebooks take them: a number n (seeds 0..n-1) or a list of seeds >= 0."""
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise ValueError(f"seeds must be a positive number or a list of seeds, got {seeds!r}")
+        return tuple(range(seeds))
+    try:
+        seeds = tuple(seeds)
+    except TypeError:
+        raise ValueError(f"seeds must be a positive number or a list of seeds >= 0, got {seeds!r}") from None
+    if not seeds or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in seeds):
+        raise ValueError(f"seeds must be a positive number or a list of seeds >= 0, got {list(seeds)!r}")
+    return tuple(sorted(set(seeds)))
+
+
 # --- numbers shared by the chapters ---------------------------------------------------------------
 def noise(p: float, n: int) -> float:
     """Two standard errors of the difference of two accuracies near ``p``, each measured on ``n``

@@ -34,32 +34,6 @@ def load_runs(configs: list[RunConfig], profile: str, name: str = "runs") -> lis
 
 
 # --- the notebooks' parameters (issue 17): one check per kind of value ---------------------------
-def subset(values, allowed: tuple, what: str) -> tuple:
-    """``values`` (a name or a list of names) checked against ``allowed``, in ``allowed``'s order;
-    ValueError naming the allowed ones for an unknown or empty choice."""
-    values = (values,) if isinstance(values, str) else tuple(values)
-    bad = [v for v in values if v not in allowed]
-    if bad or not values:
-        raise ValueError((f"unknown {what} {bad[0]!r}" if bad else f"no {what}s given")
-                         + f"; choose from {', '.join(allowed)}")
-    return tuple(v for v in allowed if v in values)
-
-
-def seed_tuple(seeds) -> tuple:
-    """Seeds as the notebooks take them: a number n (seeds 0..n-1) or a list of seeds >= 0."""
-    if isinstance(seeds, int) and not isinstance(seeds, bool):
-        if seeds < 1:
-            raise ValueError(f"seeds must be a positive number or a list of seeds, got {seeds!r}")
-        return tuple(range(seeds))
-    try:
-        seeds = tuple(seeds)
-    except TypeError:
-        raise ValueError(f"seeds must be a positive number or a list of seeds >= 0, got {seeds!r}") from None
-    if not seeds or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in seeds):
-        raise ValueError(f"seeds must be a positive number or a list of seeds >= 0, got {list(seeds)!r}")
-    return tuple(sorted(set(seeds)))
-
-
 def positive(name: str, value, kind=int):
     """``value`` unchanged when it is None or a positive ``kind`` (int, or float: a number);
     ValueError naming the knob otherwise."""

@@ -20,6 +20,7 @@ from ...engine.launch import train_all
 from ...papers import yang
 from ...tasks import get_task
 from ...tasks.lantm import LANTM_TASKS
+from ..base import seed_tuple, subset
 from . import ablation
 
 TASKS = tuple(LANTM_TASKS)                       # copy, reverse, bigramflip, double, addition
@@ -80,40 +81,19 @@ def settings(profile: str, scale: str = "paper", train_lstm: bool = False, readi
         raise ValueError(f"unknown reading {reading!r}; choose one of {', '.join(map(repr, READINGS))}")
     if profile not in ("paper", "quick"):
         raise ValueError(f"unknown profile {profile!r}; choose one of paper, quick")
-    models, tasks = _subset(models, LANTMS, "model"), _subset(tasks, TASKS, "task")
+    models, tasks = subset(models, LANTMS, "model"), subset(tasks, TASKS, "task")
     if steps is not None and not (isinstance(steps, int) and not isinstance(steps, bool) and steps > 0):
         raise ValueError(f"steps must be a positive number of updates or None, got {steps!r}")
     if seeds is None:
         chosen = PAPER_SEEDS if profile == "paper" and scale == "paper" else FITS_SEEDS
         seed_map = {m: chosen[m] for m in models}
     else:
-        seed_map = {m: _seeds(seeds) for m in models}
+        seed_map = {m: seed_tuple(seeds) for m in models}
     if train_lstm or scale == "fits" or profile == "quick":   # the LSTM baseline: one seed
         seed_map["lstm"] = LSTM_SEEDS if profile == "paper" and scale == "paper" else FITS_SEEDS["lstm"]
     if profile == "paper":
         return Settings("paper", scale, seed_map, reading, steps, tasks)
     return Settings("quick", scale, seed_map, reading, steps, tasks, table4_sizes=2, table4_n=8, trace_factor=2)
-
-
-def _subset(values, allowed: tuple, what: str) -> tuple:
-    values = (values,) if isinstance(values, str) else tuple(values)
-    bad = [v for v in values if v not in allowed]
-    if bad or not values:
-        raise ValueError((f"unknown {what} {bad[0]!r}" if bad else f"no {what}s given")
-                         + f"; choose from {', '.join(allowed)}")
-    return tuple(v for v in allowed if v in values)      # the book's order
-
-
-def _seeds(seeds) -> tuple:
-    """3 -> (0, 1, 2); [0, 4] -> (0, 4)."""
-    if isinstance(seeds, int) and not isinstance(seeds, bool):
-        if seeds < 1:
-            raise ValueError(f"seeds must be a positive number or a list of seeds, got {seeds!r}")
-        return tuple(range(seeds))
-    seeds = tuple(seeds)
-    if not seeds or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in seeds):
-        raise ValueError(f"seeds must be a positive number or a list of seeds >= 0, got {list(seeds)!r}")
-    return tuple(sorted(set(seeds)))
 
 
 def train_max(s: Settings, task: str) -> int:

@@ -17,7 +17,8 @@ from ...engine.sweep import grid
 from ...papers import wang
 from ..base import epochs
 from ..wang_common import BASELINES, MEMORY_MODELS, MODELS, SEEDS  # noqa: F401  (the chapter's names)
-from ..wang_common import check_task_range, positive, seed_tuple
+from ..base import seed_tuple
+from ..wang_common import check_task_range, positive
 from ..wang_common import load_runs  # noqa: F401  (the notebook's: C.load_runs(configs, profile))
 
 TRAIN_MAX = wang.M10AE_TRAIN_MAX_LPO         # 14: "The maximum #LPO is 14 for training ..."

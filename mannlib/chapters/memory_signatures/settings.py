@@ -29,6 +29,7 @@ from ...engine.paths import DATA, runs_dir
 from ...methods.signatures import DecoderConfig, SignatureError
 from ...models.charlm import TrainConfig
 from ...papers import koppula as K
+from ..base import subset
 
 
 TRAININGS = ("short", "plateau")
@@ -236,12 +237,10 @@ def _ints(name: str, values, minimum: int) -> tuple:
 
 
 def _subset(values, allowed: tuple, what: str) -> tuple:
-    values = (values,) if isinstance(values, str) else tuple(values)
-    bad = [v for v in values if v not in allowed]
-    if bad or not values:
-        raise SignatureError((f"unknown {what} {bad[0]!r}" if bad else f"no {what}s given")
-                             + f"; choose from {', '.join(allowed)}")
-    return tuple(v for v in allowed if v in values)      # the book's order
+    try:
+        return subset(values, allowed, what)
+    except ValueError as e:
+        raise SignatureError(str(e)) from None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from ...engine.cache import Run
 from ...engine.config import RunConfig, profile_config
 from ...papers import wang
 from ..wang_common import BASELINES, MEMORY_MODELS, MODELS, SEEDS  # noqa: F401  (the chapter's names)
-from ..wang_common import check_task_range, positive, seed_tuple, subset
+from ..base import seed_tuple, subset
+from ..wang_common import check_task_range, positive
 from ..wang_common import load_runs as load_configs
 
 TRAIN_MAX = wang.MIRROR_TRAIN_MAX              # 5: "The maximum length ... is 5 during the training stage"
