@@ -148,7 +148,7 @@ def test_diverged_runs_are_never_written(monkeypatch):
     assert C.list_runs() == [] and not C.run_path(tiny()).exists()     # no checkpoint: no entry left behind
 
 
-def test_a_diverged_run_with_a_checkpoint_stays_resumable(monkeypatch):
+def test_a_diverged_run_keeps_its_checkpoint(monkeypatch):
     def boom(config, workdir, **k):
         (workdir / T.CHECKPOINT).write_bytes(b"state at step 2")
         raise T.TrainingDiverged("loss nan at step 3")
@@ -156,7 +156,7 @@ def test_a_diverged_run_with_a_checkpoint_stays_resumable(monkeypatch):
     with pytest.raises(T.TrainingDiverged):
         C.train_or_load(tiny())
     path = C.run_path(tiny())
-    assert [r["status"] for r in C.list_runs()] == ["incomplete"] and (path / T.CHECKPOINT).exists()
+    assert [r["status"] for r in C.list_runs()] == ["diverged"] and (path / T.CHECKPOINT).exists()
     assert not (path / ".lock").exists() and not (path / "manifest.json").exists()
 
 
@@ -230,3 +230,22 @@ def test_a_second_trainer_waits_for_the_first_and_loads_its_run(runs):
     release.set()
     t.join(30), second.join(30)
     assert got and got[0].id == path.name and (path / "manifest.json").exists()
+
+
+def test_a_diverged_run_with_a_checkpoint_is_recorded_and_not_trained_again(monkeypatch):
+    calls = []
+
+    def boom(config, workdir, **k):
+        calls.append(1)
+        (workdir / T.CHECKPOINT).write_bytes(b"state at step 2")
+        raise T.TrainingDiverged("loss nan at step 3")
+    monkeypatch.setattr(T, "train", boom)
+    for _ in range(2):
+        with pytest.raises(T.TrainingDiverged, match="loss nan at step 3"):
+            C.train_or_load(tiny())
+    assert calls == [1]                                      # the second load read the record, trained nothing
+    path = C.run_path(tiny())
+    assert json.loads((path / C.DIVERGED).read_text()) == {"message": "loss nan at step 3"}
+    assert [r["status"] for r in C.list_runs()] == ["diverged"]
+    from mannlib.engine.launch import train_all
+    assert train_all([tiny()]) == [] and calls == [1]         # settled: nothing to train

@@ -147,10 +147,10 @@ def require(configs, chapter: str):
     command to run unless every run is in the cache, complete or with a committed checkpoint (a
     run that diverges after it, such as one LANTM SoftMax run, resumes and diverges again in
     seconds)."""
-    from ..engine.cache import MANIFEST, run_path
+    from ..engine.cache import DIVERGED, MANIFEST, run_path
     from ..engine.train import CHECKPOINT
     missing = [run_path(c).name for c in configs
-               if not any((run_path(c) / f).exists() for f in (MANIFEST, CHECKPOINT))]
+               if not any((run_path(c) / f).exists() for f in (MANIFEST, CHECKPOINT, DIVERGED))]
     if missing:
         raise MissingRuns(f"the scorecard reads the committed runs, and {len(missing)} {chapter} runs are missing "
                           f"({', '.join(missing[:3])}, ...): run notebooks/{chapter}.ipynb or "

@@ -46,6 +46,7 @@ from .files import RunDamaged, RunError, jsonable, load_checkpoint  # noqa: F401
 from .paths import DATA, runs_dir
 
 MANIFEST = "manifest.json"
+DIVERGED = "diverged.json"   # a run that diverged after a checkpoint: where and why (training it again repeats it)
 QUICK_ROOT = DATA / "runs-quick"
 
 
@@ -200,6 +201,8 @@ def train_or_load(config: RunConfig, progress: str = "auto", threads: int | None
         for leftover in (trainer.CHECKPOINT, ".lock"):  # left if killed just after the manifest
             (path / leftover).unlink(missing_ok=True)
         return run
+    if (path / DIVERGED).exists():   # deterministic: resuming would diverge at the same step again
+        raise trainer.TrainingDiverged(json.loads((path / DIVERGED).read_text())["message"])
     check_trainable(config)     # a config training would fail on leaves nothing behind: no directory, no lock
     device = str(trainer.resolve_device(device))   # ... nor a bad device; resolved once, here
     path.mkdir(parents=True, exist_ok=True)
@@ -207,9 +210,11 @@ def train_or_load(config: RunConfig, progress: str = "auto", threads: int | None
         with _locked(path, wait=True):          # another process training it: wait, then load its result
             if not (path / MANIFEST).exists():  # else finished by another process meanwhile
                 _train_into(path, config, progress, threads, device)
-    except trainer.TrainingDiverged:
+    except trainer.TrainingDiverged as e:
         if not (path / trainer.CHECKPOINT).exists():  # nothing to resume: a diverged run leaves no entry
             shutil.rmtree(path, ignore_errors=True)
+        else:   # recorded, so that loading it again raises at once instead of training up to the same step
+            safe.atomic_write(path / DIVERGED, _json_bytes({"message": str(e)}))
         raise
     finally:
         (path / ".lock").unlink(missing_ok=True)
@@ -247,7 +252,7 @@ def _train_into(path: Path, config: RunConfig, progress: str, threads: int | Non
 
 def list_runs() -> list[dict]:
     """Every run directory under :func:`roots`: id, task, model, seed, profile, status
-    (complete | incomplete | damaged), path, error (if any) and the summary metrics."""
+    (complete | incomplete | diverged | damaged), path, error (if any) and the summary metrics."""
     out = []
     for root in roots():
         for path in sorted(root.iterdir()) if root.is_dir() else []:
@@ -263,6 +268,6 @@ def list_runs() -> list[dict]:
             except RunDamaged as e:
                 row.update(status="damaged", error=str(e))
             except RunError:
-                row["status"] = "incomplete"
+                row["status"] = "diverged" if (path / DIVERGED).exists() else "incomplete"
             out.append(row)
     return out

@@ -16,7 +16,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from .cache import MANIFEST, run_path, train_or_load
+from .cache import DIVERGED, MANIFEST, run_path, train_or_load
 from .config import RunConfig
 
 
@@ -34,7 +34,7 @@ def train_one(config_dict: dict, force: bool = False, device: str = "cpu") -> tu
     """One run in a worker process (one torch thread, no progress bar): (run id, summary, seconds)."""
     import shutil
     config = RunConfig.from_dict(config_dict)
-    if force and (run_path(config) / MANIFEST).exists():
+    if force and run_path(config).exists():
         shutil.rmtree(run_path(config))
     t0 = time.time()
     run = train_or_load(config, progress="none", threads=1, device=device)
@@ -43,13 +43,14 @@ def train_one(config_dict: dict, force: bool = False, device: str = "cpu") -> tu
 
 def train_all(configs: list[RunConfig], name: str = "runs", jobs: int = 2, device: str = "cpu",
               force: bool = False, out=None) -> list[str]:
-    """Train every config not in the cache (all of them with ``force``), ``jobs`` at a time in
+    """Train every config not in the cache (all of them with ``force``; a run recorded as diverged
+    counts as cached, its divergence being deterministic), ``jobs`` at a time in
     fresh processes, after printing the estimate; one line per finished run to ``out`` (default
     stdout). A run that diverges or is damaged is reported and the others go on. Returns the
     failure messages (empty when every run is in the cache afterwards)."""
     from .sweep import plan
     out = out or sys.stdout
-    todo = [c for c in configs if force or not (run_path(c) / MANIFEST).exists()]
+    todo = [c for c in configs if force or not any((run_path(c) / f).exists() for f in (MANIFEST, DIVERGED))]
     if not todo:
         return []
     p = plan(configs)
