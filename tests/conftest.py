@@ -1,4 +1,20 @@
-"""One torch thread for tests: tiny tensors on a shared 2-core machine run far slower with two."""
+"""One torch thread for tests: tiny tensors on a shared 2-core machine run far slower with two.
+And a guard: no test may train into the committed run cache (data/runs). Tests read the committed
+runs; a test that trains points MANNLIB_RUNS at a scratch directory."""
+import pytest
 import torch
 
 torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def never_train_into_data(monkeypatch):
+    from mannlib.engine import cache
+    from mannlib.engine.paths import DATA
+    real = cache._train_into
+
+    def guarded(path, *args, **kwargs):
+        if (DATA / "runs") in path.resolve().parents:
+            pytest.fail(f"a test started training {path.name} into the committed cache data/runs")
+        return real(path, *args, **kwargs)
+    monkeypatch.setattr(cache, "_train_into", guarded)

@@ -249,3 +249,17 @@ def test_a_diverged_run_with_a_checkpoint_is_recorded_and_not_trained_again(monk
     assert [r["status"] for r in C.list_runs()] == ["diverged"]
     from mannlib.engine.launch import train_all
     assert train_all([tiny()]) == [] and calls == [1]         # settled: nothing to train
+
+
+def test_the_test_suite_refuses_to_train_into_data_runs(monkeypatch):
+    """tests/conftest.py's guard: a test that would train a run into the committed cache fails."""
+    import shutil
+    from mannlib.engine.config import profile_config
+    monkeypatch.delenv("MANNLIB_RUNS", raising=False)
+    c = profile_config("mirror", "lstm", "paper", 987, steps=1)          # not committed
+    assert DATA / "runs" in C.run_path(c).parents
+    try:
+        with pytest.raises(pytest.fail.Exception, match="into the committed cache data/runs"):
+            C.train_or_load(c)
+    finally:
+        shutil.rmtree(C.run_path(c), ignore_errors=True)
