@@ -243,11 +243,11 @@ def setting_values(p: Profile) -> dict[str, str]:
                f"on the BBC News corpus as the second domain, with decoders as large as the paper's rule "
                f"(at least as many parameters as the kernel and input projection they read)")
     if p.trained == "short":
-        text = (f"This page reads the *short* setting: every model trained for a fixed {p.lm.updates} updates. A second "
-                f"setting, `trained = \"plateau\"`, trains every model {plateau}; it is prepared in "
-                "`mannlib.chapters.memory_signatures.settings` and its results are not yet committed.")
+        text = (f"This page reads the short setting: every model trained for a fixed {p.lm.updates} updates. A second "
+                f"setting (the parameter trained = \"plateau\") trains every model {plateau}; its models are being "
+                "trained and committed unit by unit, and this page will switch to them once all are in.")
     else:
-        text = f"This page reads the *plateau* setting: every model trained {plateau}."
+        text = f"This page reads the plateau setting: every model trained {plateau}."
     return {"setting": p.trained, "setting_text": text, "plateau_patience": str(PLATEAU["patience"]),
             "plateau_every": str(PLATEAU["eval_every"]), "plateau_cap": f"{PLATEAU['cap']:,}",
             "plateau_decoder_steps": f"{q.decoder.steps} × {q.decoder.batch}"}
