@@ -2,6 +2,7 @@
 with non-default experiment parameters, trains exactly the runs they name into a scratch cache,
 and its glued prose states the new values."""
 import json
+import os
 import subprocess
 import sys
 
@@ -19,53 +20,42 @@ def glued(nb: dict) -> dict:
     return out
 
 
-def test_lantm_chapter_reruns_with_other_seeds_and_updates(tmp_path, monkeypatch):
-    runs = tmp_path / "runs"
-    out = tmp_path / "lantm.ipynb"
-    env = {"MANNLIB_RUNS": str(runs), "MANNLIB_PROGRESS": "none"}
+def execute(chapter: str, tmp_path, monkeypatch, *parameters) -> dict:
+    """Run notebooks/CHAPTER.ipynb with papermill into a scratch cache (tmp_path/runs, also set for
+    this process) with the extra ``parameters`` (papermill arguments); the glued values."""
+    runs, out = tmp_path / "runs", tmp_path / f"{chapter}.ipynb"
     monkeypatch.setenv("MANNLIB_RUNS", str(runs))
     proc = subprocess.run(
-        [sys.executable, "-m", "papermill", str(ROOT / "notebooks" / "lantm.ipynb"), str(out), "-k", "python3",
-         "-p", "profile", "quick", "-p", "steps", "30", "-y", "seeds: [1]", "--cwd", str(tmp_path)],
-        capture_output=True, text=True, env={**__import__("os").environ, **env})
+        [sys.executable, "-m", "papermill", str(ROOT / "notebooks" / f"{chapter}.ipynb"), str(out), "-k", "python3",
+         "-p", "profile", "quick", *parameters, "--cwd", str(tmp_path)],
+        capture_output=True, text=True, env={**os.environ, "MANNLIB_RUNS": str(runs), "MANNLIB_PROGRESS": "none"})
     assert proc.returncode == 0, proc.stderr[-3000:]
+    return glued(json.loads(out.read_text()))
+
+
+def test_lantm_chapter_reruns_with_other_seeds_and_updates(tmp_path, monkeypatch):
+    values = execute("lantm", tmp_path, monkeypatch, "-p", "steps", "30", "-y", "seeds: [1]")
     from mannlib.chapters import lantm as L
     from mannlib.engine.cache import MANIFEST, run_path
     wanted = L.configs(L.settings("quick", steps=30, seeds=[1]))
     assert {c.steps for c in wanted} == {30} and {c.seed for c in wanted if c.model != "lstm"} == {1}
     assert all((run_path(c) / MANIFEST).exists() for c in wanted)              # the new run ids, trained
-    values = glued(json.loads(out.read_text()))
     assert values["lantm_steps"] == "'30'" and values["lantm_invnorm_seeds"] == "1"   # the prose follows
 
 
 def test_mirror_chapter_reruns_with_other_cells_and_seeds(tmp_path, monkeypatch):
-    runs, out = tmp_path / "runs", tmp_path / "mirror.ipynb"
-    monkeypatch.setenv("MANNLIB_RUNS", str(runs))
-    proc = subprocess.run(
-        [sys.executable, "-m", "papermill", str(ROOT / "notebooks" / "mirror.ipynb"), str(out), "-k", "python3",
-         "-p", "profile", "quick", "-p", "cells", "5", "-y", "seeds: [1]", "--cwd", str(tmp_path)],
-        capture_output=True, text=True,
-        env={**__import__("os").environ, "MANNLIB_RUNS": str(runs), "MANNLIB_PROGRESS": "none"})
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    values = execute("mirror", tmp_path, monkeypatch, "-p", "cells", "5", "-y", "seeds: [1]")
     from mannlib.chapters import mirror as M
     from mannlib.engine.cache import MANIFEST, run_path
     wanted = M.configs(M.settings("quick", cells=5, seeds=[1]))
     assert {(c.seed, c.sizes.get("cells")) for c in wanted if c.model in M.MEMORY_MODELS} == {(1, 5)}
     assert all((run_path(c) / MANIFEST).exists() for c in wanted)              # the new run ids, trained
-    values = glued(json.loads(out.read_text()))
     assert values["mirror_seeds"] == "'1'" and values["mirror_n_seeds"] == "1"  # the prose follows
     assert "N = 5 memory cells" in values["mirror_sizes"] and values["mirror_last_cell"] == "4"
 
 
 def test_m10ae_chapter_reruns_with_other_cells_steps_and_seeds(tmp_path, monkeypatch):
-    runs, out = tmp_path / "runs", tmp_path / "m10ae.ipynb"
-    monkeypatch.setenv("MANNLIB_RUNS", str(runs))
-    proc = subprocess.run(
-        [sys.executable, "-m", "papermill", str(ROOT / "notebooks" / "m10ae.ipynb"), str(out), "-k", "python3",
-         "-p", "profile", "quick", "-p", "cells", "4", "-p", "steps", "20", "-y", "seeds: [1]", "--cwd", str(tmp_path)],
-        capture_output=True, text=True,
-        env={**__import__("os").environ, "MANNLIB_RUNS": str(runs), "MANNLIB_PROGRESS": "none"})
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    values = execute("m10ae", tmp_path, monkeypatch, "-p", "cells", "4", "-p", "steps", "20", "-y", "seeds: [1]")
     from mannlib.chapters import m10ae as C
     from mannlib.engine.cache import MANIFEST, run_path
     s = C.settings("quick", steps=20, cells=4, seeds=[1])
@@ -73,22 +63,13 @@ def test_m10ae_chapter_reruns_with_other_cells_steps_and_seeds(tmp_path, monkeyp
     assert {c.sizes["cells"] for c in wanted if c.model in C.MEMORY_MODELS} == {4}
     assert {c.steps for c in C.configs(s)} == {20} and {c.seed for c in C.configs(s)} == {1}
     assert all((run_path(c) / MANIFEST).exists() for c in wanted)              # the new run ids, trained
-    values = glued(json.loads(out.read_text()))
     assert (values["m10ae_cells"], values["m10ae_n_seeds"], values["m10ae_steps"]) == ("4", "1", "'20'")
     assert values["m10ae_n_runs"] == "4" and values["m10ae_sizes"].startswith("'memories of 4 cells")
 
 
 def test_memory_signatures_chapter_reruns_with_other_delta_sizes_and_adaptation(tmp_path, monkeypatch):
-    runs = tmp_path / "runs"
-    out = tmp_path / "memory_signatures.ipynb"
-    env = {"MANNLIB_RUNS": str(runs), "MANNLIB_PROGRESS": "none"}
-    monkeypatch.setenv("MANNLIB_RUNS", str(runs))
-    proc = subprocess.run(
-        [sys.executable, "-m", "papermill", str(ROOT / "notebooks" / "memory_signatures.ipynb"), str(out),
-         "-k", "python3", "-p", "profile", "quick", "-p", "delta", "5", "-y", "sizes: [8, 16]",
-         "-p", "adaptation", "0.1", "--cwd", str(tmp_path)],
-        capture_output=True, text=True, env={**__import__("os").environ, **env})
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    values = execute("memory_signatures", tmp_path, monkeypatch, "-p", "delta", "5", "-y", "sizes: [8, 16]",
+                     "-p", "adaptation", "0.1")
     from mannlib.chapters import memory_signatures as MS
     p = MS.settings("quick", delta=5, sizes=[8, 16], adaptation=0.1)
     names = {u.name for u in MS.units(p)}
@@ -97,6 +78,5 @@ def test_memory_signatures_chapter_reruns_with_other_delta_sizes_and_adaptation(
     assert all((MS.results_dir(p) / f"{n}.json").exists() for n in names)        # ... holding every unit, trained
     assert not (MS.models_dir(p) / "news-gru-1x16.json").exists()   # nothing written under the default decoding
     assert MS.load_results(p)["news-gru-1x8"]["signatures"]["layer1"].accuracy.shape == (5, 31)   # Δ = 5
-    values = glued(json.loads(out.read_text()))
     assert values["sig_delta"] == "'5'" and values["sig_sizes"] == "'8, 16'"                   # the prose follows
     assert "10% of the news" in values["sig_fig4_b"] and "8 and 16 units" in values["sig_design"]
