@@ -60,7 +60,7 @@ def test_m10ae_grid_adds_the_cells_of_the_memory_models_and_counts_epochs(model)
 
 
 @pytest.mark.parametrize("task,protocol,difficulties,n", [
-    ("m10ae", "paper", tuple(range(0, 21)), 952), ("m10ae", "strict", tuple(range(0, 15)), 1_333),
+    ("m10ae", "paper", tuple(range(0, 21)), 952), ("m10ae", "strict", tuple(range(0, 15)), 952),   # shared: the paper set's #LPO 0-14
     ("mirror", "paper", tuple(range(1, 11)), 200), ("mirror", "strict", tuple(range(1, 6)), 400)])
 def test_dev_sets_span_the_test_range_or_stay_in_the_training_range(task, protocol, difficulties, n):
     assert W.dev_set(task, protocol) == (difficulties, n)
@@ -68,17 +68,40 @@ def test_dev_sets_span_the_test_range_or_stay_in_the_training_range(task, protoc
     assert difficulties[0] == t.train_range[0]
     assert difficulties[-1] == (t.test_range[1] if protocol == "paper" else t.train_range[1])
     total = {"m10ae": 20_000, "mirror": 2_000}[task]
-    assert total - len(difficulties) < n * len(difficulties) <= total       # e.g. 952 x 21 = 19,992
+    whole = 21 if task == "m10ae" else len(difficulties)   # M10AE strict: the lower part of the paper's set
+    assert total - whole < n * whole <= total       # e.g. 952 x 21 = 19,992
     for c in W.cells(task, "sann", protocol):
-        assert (c.dev_difficulties, c.dev_n) == (difficulties, n)
+        if task == "m10ae":   # shared runs: the paper's set, strict its #LPO 0-14 (a second criterion)
+            assert (c.dev_difficulties, c.dev_n, c.dev_within) == (tuple(range(0, 21)), n, 14)
+        else:
+            assert (c.dev_difficulties, c.dev_n, c.dev_within) == (difficulties, n, None)
         assert t.difficulties("test") == list(range(t.train_range[0], t.test_range[1] + 1))   # the final test
 
 
 def test_the_two_protocols_differ_only_in_the_development_set():
-    for task in ("mirror", "m10ae"):
-        for p, s in zip(W.cells(task, "tann", "paper"), W.cells(task, "tann", "strict")):
-            a, b = p.to_dict(), s.to_dict()
-            assert {k for k in a if a[k] != b[k]} == {"dev_difficulties", "dev_n"}
+    for p, s in zip(W.cells("mirror", "tann", "paper"), W.cells("mirror", "tann", "strict")):
+        a, b = p.to_dict(), s.to_dict()
+        assert {k for k in a if a[k] != b[k]} == {"dev_difficulties", "dev_n"}
+    assert W.cells("m10ae", "tann", "paper") == W.cells("m10ae", "tann", "strict")   # M10AE: the same runs
+
+
+def test_m10ae_protocols_share_their_runs_and_strict_reads_the_second_criterion(runs):
+    quiet = dict(profile="quick", jobs=1, models=("lstm",), out=lambda s: None)
+    assert W.reproduce("m10ae", "paper", **quiet) == 0
+    trained = {p.name for p in runs.iterdir()}
+    assert W.reproduce("m10ae", "strict", **quiet) == 0
+    (paper,), (strict,) = W.states("m10ae", "paper", "quick", ("lstm",)), W.states("m10ae", "strict", "quick", ("lstm",))
+    rung0 = [load_run(run_id(c)) for c in strict.rungs[0].configs]
+    assert {r.id for r in rung0} <= trained                             # strict's first rung: the paper's runs
+    for run, score in zip(rung0, strict.rungs[0].scores):
+        assert score == sweep.dev_score(run.curve, within=True, until=run.within["summary"]["steps"])
+    for run, score in zip(rung0, paper.rungs[0].scores):
+        assert score == sweep.dev_score(run.curve, until=run.summary["steps"])
+    strict_only = {p.name for p in runs.iterdir()} - trained            # trained only where the choices differ
+    assert strict_only <= {run_id(c) for r in strict.rungs[1:] for c in r.configs} | {run_id(c) for c in strict.final}
+    final = load_run(run_id(strict.final[1]))
+    assert W.result(final, "strict") == (final.within["eval"], final.within["summary"])
+    assert W.result(final, "paper") == (final.eval, final.summary)
 
 
 def test_bad_protocol_task_or_model_is_refused_naming_the_choices():

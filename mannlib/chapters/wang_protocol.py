@@ -21,11 +21,19 @@ difficulties, a fixed set per run from the trainer's dev stream, apart from the 
 * ``strict``: it stays within the training range (#LPO 0-14, lengths 1-5): a model chosen
   without ever seeing a longer input.
 
+M10AE's protocols share their runs (``Spec.shared``): the strict development set is the paper
+one's lower part (#LPO 0-14 of the 952 per #LPO), scored as a second criterion in the same runs
+(``RunConfig.dev_within``: its own best weights, its own patience, exactly what a run on that
+set alone would keep), so a cell trained for one protocol serves the other, which halves the
+campaign. Mirror's first rung was trained before this existed, with separate development sets
+(2,000 examples over lengths 1-10 or 1-5), and keeps them.
+
 The committed chapter runs are not these: the chapters switch to them once they are trained.
 ``reproduce(task, protocol)`` runs it all, resumably; ``reproduce(..., dry_run=True)`` prints the plan.
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 
@@ -57,6 +65,7 @@ class Spec:
     cap: int                    # at most this many dev points per run
     checkpoint_points: int      # dev points between resumable checkpoints
     eta: int = 3                # the best ceil(n / eta) cells of a rung go on
+    shared: bool = False        # both protocols train the same runs: strict is the paper set's lower part
     seeds: tuple = field(default=SEEDS)
 
 
@@ -68,7 +77,7 @@ SPECS = {
     ("m10ae", "paper"): Spec(wang.LEARNING_RATES, wang.BATCH_SIZES, wang.M10AE_CELLS, wang.M10AE_VALID_EXAMPLES,
                              {"paper": (0, wang.M10AE_TEST_MAX_LPO), "strict": (0, wang.M10AE_TRAIN_MAX_LPO)},
                              point_examples=wang.M10AE_TRAIN_EXAMPLES, point_updates=None, rungs=(3, 9),
-                             patience=10, cap=100, checkpoint_points=1),
+                             patience=10, cap=100, checkpoint_points=1, shared=True),
     # mirror (§3.2): fresh samples, so a dev point every 500 updates; rungs of 2,000 and 6,000 updates,
     # patience 5,000, a cap of 50,000 (five times the committed runs'); 2,000 dev examples. All ours.
     ("mirror", "paper"): Spec(wang.LEARNING_RATES, wang.BATCH_SIZES, (), 2_000,
@@ -78,7 +87,7 @@ SPECS = {
     # quick: the same machinery on the quick profile's tiny models, in seconds (tests)
     ("m10ae", "quick"): Spec((3e-3, 1e-3), (8, 16), (3, 6), 63, {"paper": (0, 20), "strict": (0, 14)},
                              point_examples=128, point_updates=None, rungs=(1, 2), patience=1, cap=3,
-                             checkpoint_points=1),
+                             checkpoint_points=1, shared=True),
     ("mirror", "quick"): Spec((3e-3, 1e-3), (8, 16), (), 40, {"paper": (1, 10), "strict": (1, 5)},
                               point_examples=None, point_updates=10, rungs=(1, 2), patience=2, cap=4,
                               checkpoint_points=1),
@@ -103,12 +112,28 @@ def _check(protocol: str, models) -> None:
 
 def dev_set(task: str, protocol: str, profile: str = "paper") -> tuple[tuple, int]:
     """(dev difficulties, examples per difficulty) of ``protocol``: the spec's size split equally
-    (M10AE paper: 952 per #LPO 0-20, 19,992 in all; strict: 1,333 per #LPO 0-14, 19,995)."""
+    over the paper protocol's range (M10AE: 952 per #LPO 0-20, 19,992 in all; strict, shared:
+    the same 952 per #LPO 0-14, 14,280), or, for a task whose protocols do not share runs, over
+    the protocol's own range (mirror strict: 400 per length 1-5)."""
     _check(protocol, MODELS)
     s = spec(task, profile)
     lo, hi = s.dev_ranges[protocol]
     difficulties = tuple(range(lo, hi + 1))
-    return difficulties, s.dev_examples // len(difficulties)
+    whole = s.dev_ranges["paper"] if s.shared else (lo, hi)
+    return difficulties, s.dev_examples // (whole[1] - whole[0] + 1)
+
+
+def within(task: str, protocol: str, profile: str = "paper") -> bool:
+    """Whether ``protocol``'s score is a shared run's second criterion (M10AE strict)."""
+    return spec(task, profile).shared and protocol == "strict"
+
+
+def result(run, protocol: str) -> tuple[pd.DataFrame, dict]:
+    """(test scores by difficulty, summary) of a protocol run under ``protocol``: a shared run
+    (``dev_within``) answers for the strict protocol with its second criterion's weights."""
+    if protocol == "strict" and run.within is not None:
+        return run.within["eval"], run.within["summary"]
+    return run.eval, run.summary
 
 
 def eval_every(s: Spec, batch_size: int) -> int:
@@ -123,7 +148,8 @@ def cells(task: str, model: str, protocol: str = "paper", profile: str = "paper"
     batch, then cells."""
     _check(protocol, [model])
     s = spec(task, profile)
-    difficulties, dev_n = dev_set(task, protocol, profile)
+    difficulties, dev_n = dev_set(task, "paper" if s.shared else protocol, profile)
+    shared = {"dev_within": s.dev_ranges["strict"][1]} if s.shared else {}
     out = []
     for lr in s.lrs:
         for batch in s.batches:
@@ -133,7 +159,7 @@ def cells(task: str, model: str, protocol: str = "paper", profile: str = "paper"
                 out.append(profile_config(task, model, profile, 0, lr=lr, batch_size=batch, eval_every=every,
                                           steps=s.cap * every, patience=s.patience, keep_best=True,
                                           dev_n=dev_n, dev_difficulties=difficulties,
-                                          checkpoint_every=s.checkpoint_points * every, **extra))
+                                          checkpoint_every=s.checkpoint_points * every, **shared, **extra))
     return out
 
 
@@ -172,7 +198,10 @@ def states(task: str, protocol: str, profile: str = "paper", models=MODELS, fail
             return (-math.inf,)
         if rid not in scores and (run_path(c) / MANIFEST).exists():
             verify(run_path(c))
-            scores[rid] = sweep.dev_score(pd.read_csv(run_path(c) / "curve.csv"))
+            ev = json.loads((run_path(c) / "eval.json").read_text())
+            second = within(task, protocol, profile)
+            scores[rid] = sweep.dev_score(pd.read_csv(run_path(c) / "curve.csv"), within=second,
+                                          until=(ev["within"] if second else ev)["summary"]["steps"])
         return scores.get(rid)
 
     out = []
@@ -267,7 +296,10 @@ def print_plan(task: str, protocol: str, profile: str = "paper", models=MODELS, 
     out(f"{task}, {protocol} protocol ({profile} profile): dev set {dev_n:,} per difficulty "
         f"{difficulties[0]}-{difficulties[-1]} ({dev_n * len(difficulties):,} examples), a dev point every {point}; "
         f"rungs of {', '.join(map(str, s.rungs))} dev points, then up to {s.cap} (patience {s.patience}); the best "
-        f"1/{s.eta} go on; seeds {', '.join(map(str, s.seeds))}")
+        f"1/{s.eta} go on; seeds {', '.join(map(str, s.seeds))}"
+        + ("; the paper and strict protocols share these runs (strict: their dev difficulties "
+           f"{s.dev_ranges['strict'][0]}-{s.dev_ranges['strict'][1]}), so what one trains the other finds cached"
+           if s.shared else ""))
     df = plan_frame(task, protocol, profile, models, reps)
     names = {k: f"rung {k} ({'every cell' if k == 0 else 'the survivors'}, "
                 f"{s.rungs[k] if k < len(s.rungs) else f'up to {s.cap}'} dev points)" for k in range(len(s.rungs) + 1)}
@@ -293,18 +325,21 @@ def print_plan(task: str, protocol: str, profile: str = "paper", models=MODELS, 
 
 
 def reproduce(task: str, protocol: str = "paper", profile: str = "paper", jobs: int = 2, device: str | None = None,
-              dry_run: bool = False, models=MODELS, out=print) -> int:
+              dry_run: bool = False, models=MODELS, out=print, **launch) -> int:
     """Run the whole protocol for ``task``, stage by stage, resumable: each call recomputes every
     decision from the cache and trains what is missing, ``jobs`` runs at a time, until every
     model's seeds are trained. A run that diverges ranks last in its rung and is reported; the
-    return code is then 1. ``dry_run``: train nothing, print the plan (:func:`print_plan`)."""
+    return code is then 1. ``dry_run``: train nothing, print the plan (:func:`print_plan`).
+    ``launch``: where the runs train (``launcher``, ``address``, ``shared_fs`` of
+    :func:`mannlib.engine.sweep.train_staged`)."""
     _check(protocol, models)
     spec(task, profile)
     if dry_run:
         print_plan(task, protocol, profile, models, jobs, out)
         return 0
     scores: dict = {}
-    failed = sweep.train_staged(lambda f: next_runs(task, protocol, profile, models, f, scores), jobs, device, out)
+    failed = sweep.train_staged(lambda f: next_runs(task, protocol, profile, models, f, scores), jobs, device, out,
+                                **launch)
     for st in states(task, protocol, profile, models, failed, scores):
         if st.chosen is not None:
             out(f"{st.model}: chosen {label(st.chosen)}; runs {', '.join(run_id(c) for c in st.final)}")

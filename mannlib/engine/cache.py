@@ -11,7 +11,9 @@ scratch directory anyway, see mannlib.notebook). A run directory holds::
                     save_weights is False
     curve.csv       learning curve: step, loss, train_acc, dev_acc, dev_fine, lr, wall_s
     eval.json       {"eval_n", "eval_seed", "by_difficulty": {"D": {"n", "accuracy", "fine"}},
-                     "summary": {...}}
+                     "summary": {...}}; with dev_within also "within": {"dev_within",
+                     "by_difficulty", "summary"}, the same for the weights chosen on the dev
+                     difficulties <= dev_within
     manifest.json   sha256 and size of each file above, wall time, versions: written LAST
     checkpoint.pt   only while training: resumable state, removed once the run is complete
 
@@ -60,6 +62,7 @@ class Run:
     eval: pd.DataFrame             # indexed by difficulty: n, accuracy, fine
     summary: dict                  # train_acc, test_acc, train_fine, test_fine, final_loss, steps, ...
     manifest: dict                 # files (sha256, bytes), wall_s, created, versions
+    within: dict | None = None     # config.dev_within set: the second criterion's dev_within, eval, summary
 
     @property
     def task(self):
@@ -164,11 +167,19 @@ def _load(path: Path) -> Run:
         model.load_state_dict(torch.load(path / "weights.pt", weights_only=True))
         model.eval()
     ev = json.loads((path / "eval.json").read_text())
+    by_difficulty, summary = _scores(ev)
+    within = None
+    if "within" in ev:
+        within = dict(zip(("eval", "summary"), _scores(ev["within"])), dev_within=ev["within"]["dev_within"])
+    return Run(path.name, path, config, model, pd.read_csv(path / "curve.csv"), by_difficulty, summary, manifest,
+               within)
+
+
+def _scores(ev: dict) -> tuple[pd.DataFrame, dict]:
+    """(by difficulty, summary) of an eval.json section."""
     by_difficulty = pd.DataFrame.from_dict(ev["by_difficulty"], orient="index")
     by_difficulty.index = by_difficulty.index.astype(int).rename("difficulty")
-    summary = {k: (math.nan if v is None else v) for k, v in ev["summary"].items()}
-    return Run(path.name, path, config, model, pd.read_csv(path / "curve.csv"),
-               by_difficulty.sort_index(), summary, manifest)
+    return by_difficulty.sort_index(), {k: (math.nan if v is None else v) for k, v in ev["summary"].items()}
 
 
 def drop_weights(run_id: str) -> Path:
@@ -237,10 +248,11 @@ def _train_into(path: Path, config: RunConfig, progress: str, threads: int | Non
         safe.atomic_save(path / "weights.pt", result.model.state_dict())
         files.append("weights.pt")
     safe.atomic_write(path / "curve.csv", result.curve.to_csv(index=False).encode())
-    by_difficulty = {str(d): row for d, row in result.eval.to_dict(orient="index").items()}
-    safe.atomic_write(path / "eval.json", _json_bytes(dict(
-        eval_n=config.eval_n, eval_seed=config.eval_seed, by_difficulty=by_difficulty,
-        summary=dict(result.summary, wall_s=round(result.wall_s, 1)))))
+    ev = dict(eval_n=config.eval_n, eval_seed=config.eval_seed, by_difficulty=_rows(result.eval),
+              summary=dict(result.summary, wall_s=round(result.wall_s, 1)))
+    if result.within is not None:
+        ev["within"] = dict(result.within, by_difficulty=_rows(result.within["by_difficulty"]))
+    safe.atomic_write(path / "eval.json", _json_bytes(ev))
     safe.atomic_write(path / MANIFEST, _json_bytes(dict(
         files={n: {"sha256": _sha256(path / n), "bytes": (path / n).stat().st_size} for n in files},
         wall_s=round(result.wall_s, 1), threads=torch.get_num_threads(),
@@ -248,6 +260,10 @@ def _train_into(path: Path, config: RunConfig, progress: str, threads: int | Non
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         versions={"torch": torch.__version__, "python": platform.python_version()})))
     (path / trainer.CHECKPOINT).unlink(missing_ok=True)
+
+
+def _rows(by_difficulty: pd.DataFrame) -> dict:
+    return {str(d): row for d, row in by_difficulty.to_dict(orient="index").items()}
 
 
 def list_runs() -> list[dict]:

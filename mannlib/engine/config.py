@@ -35,7 +35,7 @@ class ConfigError(ValueError):
 
 
 # Fields added after the first runs were committed, with the default they are hashed away at.
-LATER_FIELDS = {"patience": None}
+LATER_FIELDS = {"patience": None, "dev_within": None}
 _ABSENT = object()
 
 
@@ -66,6 +66,8 @@ class RunConfig:
     checkpoint_every: int = 500            # steps between resumable checkpoints
     save_weights: bool = True              # False: keep only curve and metrics (big baselines)
     patience: int | None = None            # stop after this many dev points without a new best (None: all steps)
+    dev_within: int | None = None          # a second selection criterion: the dev difficulties <= this (one run
+                                           # serves two development sets, e.g. Wang's paper and strict protocols)
 
     def __post_init__(self):
         for name in ("dev_difficulties", "eval_difficulties"):  # JSON lists -> tuples
@@ -101,6 +103,8 @@ class RunConfig:
                     raise ConfigError(f"{group} keys must be names, got {key!r}")
         if self.patience is not None and self.patience <= 0:
             raise ConfigError(f"patience must be null (train every step) or positive, got {self.patience!r}")
+        if self.dev_within is not None and not self.keep_best:
+            raise ConfigError("dev_within needs keep_best: each criterion keeps its own best weights")
         if self.train_examples is not None and self.train_examples < self.batch_size:
             raise ConfigError(f"train_examples ({self.train_examples}) must be None or >= batch_size")
 
@@ -175,6 +179,11 @@ def check_trainable(config: RunConfig) -> None:
     for name in ("dev_difficulties", "eval_difficulties"):
         for d in getattr(config, name) or ():
             task.check_difficulty(d)
+    if config.dev_within is not None:
+        dev = config.dev_difficulties or tuple(task.difficulties("train"))
+        if not min(dev) <= config.dev_within < max(dev):
+            raise ConfigError(f"dev_within must split the dev difficulties {min(dev)}-{max(dev)}: at least "
+                              f"{min(dev)} and below {max(dev)}, got {config.dev_within}")
     with torch.random.fork_rng(devices=[]):
         build_model(config.model, ModelIO(task.input_size, task.output_size, task.input_tokens), **config.sizes)
 

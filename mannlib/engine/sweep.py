@@ -51,12 +51,17 @@ def tune(configs: list[RunConfig], progress: str = "auto") -> pd.DataFrame:
 
 
 # --- successive halving -------------------------------------------------------------------------
-def dev_score(curve: pd.DataFrame) -> tuple:
+def dev_score(curve: pd.DataFrame, within: bool = False, until: int | None = None) -> tuple:
     """A run's development score, higher is better: (best dev accuracy, dev fine score at that
     point, minus the number of dev points before it was first reached). The first two are the
     trainer's ``keep_best`` order, so the score is that of the weights the run keeps; the third
-    breaks a tie (e.g. two cells at 100%) in favour of the cell that got there sooner."""
-    points = list(zip(curve["dev_acc"], curve["dev_fine"]))
+    breaks a tie (e.g. two cells at 100%) in favour of the cell that got there sooner.
+    ``within``: the second criterion's columns (a run with ``dev_within``); ``until``: the points
+    up to that step only (where that criterion stopped, when the run went on for the other)."""
+    if until is not None:
+        curve = curve[curve["step"] <= until]
+    suffix = "_within" if within else ""
+    points = list(zip(curve["dev_acc" + suffix], curve["dev_fine" + suffix]))
     if not points:
         raise ValueError("a run with no learning-curve point has no dev score")
     best = max(points)
@@ -166,7 +171,7 @@ def train_staged(next_runs: Callable[[dict], list[RunConfig]], jobs: int = 2, de
 # Fields that do not change the cost of one update: runs differing only in these share a price.
 _PRICE_NEUTRAL = dict(seed=0, steps=1, lr=1e-3, schedule="none", eval_every=1, dev_n=1, dev_difficulties=None,
                       keep_best=False, eval_n=1, eval_difficulties=None, eval_seed=0, checkpoint_every=1,
-                      save_weights=True, patience=None)
+                      save_weights=True, patience=None, dev_within=None)
 _PRICES: dict = {}        # measured in this process: key -> seconds
 
 

@@ -10,7 +10,11 @@ the same rule to the development error (1 - the dev fine score, read at every le
 point, so the 30 epochs are counted in steps of ``eval_every`` batches); every ``eval_every``
 steps a learning-curve point: mean training loss and accuracy since the last point (Wang Fig. 2b
 plots "the performance on the training set") and the accuracy on a fixed dev set; ``keep_best``
-keeps the weights with the best dev accuracy ("the best test scores are tabulated", Yang §4).
+keeps the weights with the best dev accuracy ("the best test scores are tabulated", Yang §4);
+``patience`` stops a run after that many dev points without a new best; ``dev_within`` adds a
+second selection criterion, the dev difficulties up to it, with its own best weights and its own
+patience (the run goes on until both have stopped, and each criterion's result is exactly what a
+run on its part of the dev set alone would give: one run serves Wang's two protocols, issue 15).
 
 Reproducible: the model is initialised from ``torch.manual_seed(seed)``, data comes from numpy
 Generators seeded with ``[seed, stream]``, and a checkpoint holds every piece of state (model,
@@ -26,7 +30,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -41,6 +44,7 @@ from . import files as safe
 from .files import RunDamaged, load_checkpoint
 from ..models import ModelIO, build_model
 from ..tasks import Batch, Task, get_task
+from .progress import Progress, resolve_progress  # noqa: F401  (resolve_progress re-exported)
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -69,6 +73,7 @@ class TrainResult:
     summary: dict              # see summarize()
     wall_s: float              # training wall time, summed over resumed sessions
     device: str                # where it trained ("cpu", "cuda", "cuda:N")
+    within: dict | None = None # with dev_within: the second criterion's dev_within, by_difficulty, summary
 
 
 # --- building blocks ----------------------------------------------------------------------------
@@ -177,55 +182,6 @@ def summarize(by_difficulty: pd.DataFrame, task: Task) -> dict:
     return out
 
 
-# --- progress -----------------------------------------------------------------------------------
-def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
-    return type(shell).__name__ == "ZMQInteractiveShell"
-
-
-def resolve_progress(progress: str = "auto") -> str:
-    """'auto': $MANNLIB_PROGRESS if set, else 'coarse' in notebooks and when stderr is not a
-    terminal, else 'bar' (tqdm)."""
-    if progress == "auto":
-        progress = os.environ.get("MANNLIB_PROGRESS") or (
-            "bar" if sys.stderr.isatty() and not _in_notebook() else "coarse")
-    if progress not in ("bar", "coarse", "none"):
-        raise ValueError(f"unknown progress {progress!r}; choose one of auto, bar, coarse, none")
-    return progress
-
-
-class Progress:
-    """A tqdm bar ('bar'), a line at every quarter of the run ('coarse'; stdout in notebooks,
-    else stderr), or nothing ('none'). ``update(step, **stats)`` shows the latest stats."""
-
-    def __init__(self, kind: str, total: int, initial: int, desc: str):
-        self.kind, self.total, self.desc = resolve_progress(kind), total, desc
-        self.start, self.t0, self.stats = initial, time.time(), {}
-        self.next_quarter = initial * 4 // total + 1
-        self.bar = None
-        if self.kind == "bar":
-            from tqdm import tqdm
-            self.bar = tqdm(total=total, initial=initial, desc=desc, unit="step", dynamic_ncols=True)
-
-    def update(self, step: int, **stats):
-        self.stats.update(stats)
-        if self.bar is not None:
-            self.bar.update(step - self.bar.n)
-            if stats:
-                self.bar.set_postfix({k: f"{v:.3g}" for k, v in stats.items()}, refresh=False)
-        elif self.kind == "coarse" and step * 4 >= self.next_quarter * self.total:
-            self.next_quarter = step * 4 // self.total + 1
-            elapsed = time.time() - self.t0
-            eta = elapsed / (step - self.start) * (self.total - step)
-            text = "".join(f" {k} {v:.3g}" for k, v in self.stats.items())
-            print(f"{self.desc}: step {step}/{self.total}{text} ({elapsed:.0f} s, ETA {eta:.0f} s)",
-                  file=sys.stdout if _in_notebook() else sys.stderr, flush=True)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-
-
 # --- the loop -----------------------------------------------------------------------------------
 def _after_checkpoint(step: int):
     """Hook called after every checkpoint (tests replace it to simulate a crash)."""
@@ -237,6 +193,7 @@ def _clone(state_dict: dict) -> dict:
 
 
 CURVE_COLUMNS = ["step", "loss", "train_acc", "dev_acc", "dev_fine", "lr", "wall_s"]
+WITHIN_COLUMNS = ["dev_acc_within", "dev_fine_within"]   # with dev_within: the second criterion's scores
 
 
 class _Loop:
@@ -313,13 +270,32 @@ class _Loop:
             s["plateau"] = asdict(plateau)
             for group in self.opt.param_groups:
                 group["lr"] = s["lr"]
-        if s.get("top") is None or score > s["top"]:      # the best dev score so far, for patience
-            s["top"], s["stall"] = score, 0
-        else:
-            s["stall"] = s.get("stall", 0) + 1
-        if self.config.keep_best and (s["best_score"] is None or score > s["best_score"]):
-            s["best"], s["best_score"], s["best_step"] = _clone(self.model.state_dict()), score, step
+        self.track(s, score, step)
+        if self.config.dev_within is not None:   # the second criterion: the dev difficulties <= dev_within
+            part = d[d.index <= self.config.dev_within]
+            row.update(dev_acc_within=float(part["accuracy"].mean()), dev_fine_within=float(part["fine"].mean()))
+            self.track(s.setdefault("within", {"best_score": None}), [row["dev_acc_within"], row["dev_fine_within"]], step)
         return row
+
+    def track(self, t: dict, score: list, step: int):
+        """Record a dev score in one selection criterion's state ``t``: the best so far and the
+        points since it (patience), the best weights (``keep_best``), and the step at which it
+        stopped; once stopped it records nothing more, so that a run that goes on for the other
+        criterion keeps exactly what a run of this criterion alone would have kept."""
+        if t.get("stopped"):
+            return
+        if t.get("top") is None or score > t["top"]:      # the best dev score so far, for patience
+            t["top"], t["stall"] = score, 0
+        else:
+            t["stall"] = t.get("stall", 0) + 1
+        if self.config.keep_best and (t["best_score"] is None or score > t["best_score"]):
+            t["best"], t["best_score"], t["best_step"] = _clone(self.model.state_dict()), score, step
+        if self.config.patience and t["stall"] >= self.config.patience:   # the dev score has stopped improving
+            t["stopped"] = step
+
+    def stopped(self) -> bool:
+        """Every selection criterion has run out of patience."""
+        return bool(self.s.get("stopped")) and (self.config.dev_within is None or bool(self.s["within"].get("stopped")))
 
 
 def train(config: RunConfig, progress: str = "auto", workdir: Path | None = None,
@@ -350,8 +326,7 @@ def train(config: RunConfig, progress: str = "auto", workdir: Path | None = None
             if step % c.eval_every == 0 or step == c.steps:
                 row = loop.point(step, time.time() - t0)
                 bar.update(step, loss=row["loss"], acc=row["train_acc"], dev=row["dev_acc"])
-                if c.patience and s["stall"] >= c.patience:   # the dev score has stopped improving
-                    s["stopped"] = step
+                if loop.stopped():
                     break
             else:
                 bar.update(step)
@@ -362,19 +337,31 @@ def train(config: RunConfig, progress: str = "auto", workdir: Path | None = None
     finally:
         bar.close()
     wall = time.time() - t0
-    model, task = loop.model, loop.task
-    if c.keep_best and s["best"] is not None:
-        model.load_state_dict(s["best"])
-    by_difficulty = evaluate(model, task, c.eval_n, c.eval_seed, c.eval_difficulties)
-    model.cpu()
-    curve = pd.DataFrame(s["curve"], columns=CURVE_COLUMNS)
-    summary = summarize(by_difficulty, task)
-    summary.update(final_loss=float(curve["loss"].iloc[-1]), steps=s.get("stopped") or c.steps)
+    curve = pd.DataFrame(s["curve"], columns=CURVE_COLUMNS + WITHIN_COLUMNS * (c.dev_within is not None))
+    within = None
+    if c.dev_within is not None:   # evaluated first: the model ends with the main criterion's weights
+        by_d, summary = _result(loop, s["within"], curve)
+        within = dict(dev_within=c.dev_within, by_difficulty=by_d, summary=summary)
+    by_difficulty, summary = _result(loop, s, curve)
+    loop.model.cpu()
+    return TrainResult(loop.model, curve, by_difficulty, summary, wall, str(loop.device), within)
+
+
+def _result(loop: _Loop, t: dict, curve: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The test scores and summary of one selection criterion ``t``: its best weights
+    (``keep_best``) evaluated, the steps it trained for (up to its own stop)."""
+    c = loop.config
+    if c.keep_best and t["best"] is not None:
+        loop.model.load_state_dict(t["best"])
+    by_difficulty = evaluate(loop.model, loop.task, c.eval_n, c.eval_seed, c.eval_difficulties)
+    steps = t.get("stopped") or c.steps
+    summary = summarize(by_difficulty, loop.task)
+    summary.update(final_loss=float(curve.loc[curve["step"] <= steps, "loss"].iloc[-1]), steps=steps)
     if c.patience:
-        summary["stopped_early"] = s.get("stopped") is not None
+        summary["stopped_early"] = t.get("stopped") is not None
     if c.keep_best:
-        summary["best_step"] = s["best_step"]
-    return TrainResult(model, curve, by_difficulty, summary, wall, str(loop.device))
+        summary["best_step"] = t["best_step"]
+    return by_difficulty, summary
 
 
 def step_seconds(config: RunConfig, reps: int = 2) -> float:
