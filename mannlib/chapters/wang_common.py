@@ -29,7 +29,7 @@ def load_runs(configs: list[RunConfig], profile: str, name: str = "runs") -> lis
     (:func:`mannlib.engine.launch.train_all`; nothing is printed when every run is cached);
     quick runs train silently, one after another."""
     if profile == "paper":
-        train_all(configs, name, jobs=2)
+        train_all(configs, name)   # two local processes, or $MANNLIB_LAUNCHER=ray: the whole cluster
     return [train_or_load(c, progress="none") for c in configs]
 
 

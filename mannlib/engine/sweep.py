@@ -13,8 +13,9 @@ a rung's runs are ordinary cached runs, and a rung's decision is a pure function
 scores (:func:`halving`), so an interrupted campaign resumes from the cache and a dry run shows
 which stages are already determined. Why not a library: scikit-learn's ``HalvingGridSearchCV``
 (installed) cross-validates estimators it fits in memory, and Optuna's or Ray Tune's halving
-(not installed) keep their own trial store beside ours and decide while trials run; none reads
-its decisions back from finished, content-addressed runs.
+(not installed; Ray's core is an optional extra that only launches runs) keep their own trial
+store beside ours and decide while trials run; none reads its decisions back from finished,
+content-addressed runs.
 """
 from __future__ import annotations
 
@@ -117,26 +118,21 @@ def halving(cells: Sequence[RunConfig], budgets: Sequence[Callable[[RunConfig], 
 
 
 # --- training many runs -------------------------------------------------------------------------
-def _train_one(config_dict: dict, device: str | None) -> str:
-    """One run of :func:`train_staged` in a worker process (one torch thread, coarse progress on
-    stderr); its id."""
-    from .cache import train_or_load
-    return train_or_load(RunConfig.from_dict(config_dict), progress="coarse", threads=1, device=device).id
-
-
-def train_staged(next_runs: Callable[[dict], list[RunConfig]], jobs: int = 2, device: str | None = None,
-                 out: Callable[[str], None] = print) -> dict[str, str]:
+def train_staged(next_runs: Callable[[dict], list[RunConfig]], jobs: int | None = 2, device: str | None = None,
+                 out: Callable[[str], None] = print, launcher: str | None = None, address: str | None = None,
+                 shared_fs: bool | None = None) -> dict[str, str]:
     """Train what ``next_runs(failed)`` asks for (a staged campaign; a fixed list of runs is
-    :func:`mannlib.engine.launch.train_all`'s), ``jobs`` runs at a time (``jobs`` 1: in this
-    process; more: fresh processes with one torch thread each), asking again whenever a run
-    ends, since a finished run may decide a stage and so name new runs; stop when it names none
-    that is not done or running. ``failed`` maps the run id of a run that raised a ValueError
-    (diverged, damaged) to its message; it is what this returns."""
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    import multiprocessing
+    :func:`mannlib.engine.launch.train_all`'s), ``jobs`` runs at a time (locally, ``jobs`` 1: in
+    this process; more: fresh processes with one torch thread each; on Ray, ``jobs`` tasks, or as
+    many as the cluster holds when None), asking again whenever a run ends, since a finished run
+    may decide a stage and so name new runs; stop when it names none that is not done or running.
+    ``failed`` maps the run id of a run that raised a ValueError (diverged, damaged) to its
+    message; it is what this returns. ``launcher``, ``address``, ``shared_fs``: see
+    :func:`mannlib.engine.workers.open_pool`."""
     from .cache import run_id, train_or_load
-    if jobs < 1:
-        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    from .workers import check_jobs, check_launcher, open_pool
+    check_jobs(jobs)
+    launcher = check_launcher(launcher)
     failed, done, running = {}, set(), {}
 
     def todo():
@@ -152,19 +148,18 @@ def train_staged(next_runs: Callable[[dict], list[RunConfig]], jobs: int = 2, de
             failed[rid] = str(e)
             out(f"FAILED {rid}: {e}")
 
-    if jobs == 1:
+    if jobs == 1 and launcher == "local":
         while batch := todo():
             finish(run_id(batch[0]), lambda: train_or_load(batch[0], progress="auto", device=device))
         return failed
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with open_pool(launcher, jobs, device, address, shared_fs, progress="coarse") as pool:
         while True:
-            for c in todo()[:jobs - len(running)]:
-                running[pool.submit(_train_one, c.to_dict(), device)] = run_id(c)
+            for c in todo()[:pool.slots - len(running)]:
+                running[pool.submit(c)] = run_id(c)
             if not running:
                 return failed
-            ended, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in ended:
-                finish(running.pop(future), future.result)
+            for handle in pool.wait(list(running)):
+                finish(running.pop(handle), lambda: pool.result(handle))
 
 
 # --- what it costs ------------------------------------------------------------------------------

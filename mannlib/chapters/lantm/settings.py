@@ -179,7 +179,7 @@ def load_runs(s: Settings, models=None, train_missing: bool = True, diverged: li
     from ...engine.train import TrainingDiverged
     cs = configs(s, models)
     if train_missing and s.profile == "paper":   # an estimate first, both cores, one line per finished run
-        train_all(cs, "lantm", jobs=2)
+        train_all(cs, "lantm")   # two local processes, or $MANNLIB_LAUNCHER=ray: the whole cluster
     runs = []
     for c in cs:
         if not train_missing and not (run_path(c) / MANIFEST).exists():
