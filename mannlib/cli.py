@@ -211,7 +211,7 @@ def reproduce_command(args) -> int:
 def _dry_run(chapter: str, configs, jobs: int, force: bool) -> int:
     """``reproduce --dry-run``: the plan, measured step times, and the CPU-hours it would take."""
     from .engine.sweep import plan
-    p = plan(configs)
+    p = plan(configs, evaluation=True)
     if force:
         p["cached"] = False
     todo = p[~p["cached"]]
@@ -219,8 +219,9 @@ def _dry_run(chapter: str, configs, jobs: int, force: bool) -> int:
         cost = "cached" if row.cached else f"{row.cpu_h * 60:6.1f} CPU-min ({row.s_per_update:.3f} s/update x {row.steps:,})"
         print(f"{row.run:<40} seed {row.seed}  {cost}")
     total = todo["cpu_h"].sum()
-    print(f"{chapter}: {len(p)} runs, {len(todo)} to train: {total:.1f} CPU-hours, about "
-          f"{total / min(jobs, max(len(todo), 1)):.1f} h on {jobs} core(s) (one thread per run; evaluation not counted)")
+    evaluation = total - (todo["s_per_update"] * todo["steps"]).sum() / 3600
+    print(f"{chapter}: {len(p)} runs, {len(todo)} to train: {total:.1f} CPU-hours ({evaluation:.1f} of "
+          f"them evaluation), about {total / min(jobs, max(len(todo), 1)):.1f} h on {jobs} core(s) (one thread per run)")
     return 0
 
 

@@ -413,10 +413,80 @@ def test_bad_parameters_name_what_is_allowed(knobs, message):
         C.settings("paper", **knobs)
 
 
-def test_train_max_needs_the_task_to_take_it():
-    import inspect
-    if "train_max" in inspect.signature(M10AE).parameters:   # once the task takes it: a task argument
-        assert C.configs(C.settings("quick", train_max=10))[0].task_args == {"train_max": 10}
-    else:
-        with pytest.raises(ValueError, match="train_max other than 14 needs mannlib.tasks.m10ae"):
-            C.settings("quick", train_max=10)
+def test_lpo_ranges_follow_train_max():
+    assert C.lpo_ranges() == (tuple(range(15)), tuple(range(15, 21))) and C.TEST_LPO == C.lpo_ranges()[1]
+    assert C.lpo_ranges(10) == (tuple(range(11)), tuple(range(11, 21)))
+    assert C.lpo_ranges(19) == (tuple(range(20)), (20,)) and C.lpo_ranges(0)[0] == (0,)
+    assert (C.span(range(11, 21)), C.span((20,)), C.span(range(15))) == ("11-20", "20", "0-14")
+    assert C.quick_lpo() == C.QUICK_LPO == (0, 7, 14, 15, 20)
+    assert (C.quick_lpo(10), C.quick_lpo(0), C.quick_lpo(19)) == ((0, 5, 10, 11, 20), (0, 1, 20), (0, 9, 19, 20))
+    s = C.settings("quick", train_max=10)
+    assert (s.train_lpo, s.test_lpo) == C.lpo_ranges(10)
+
+
+def test_train_max_is_a_task_argument_of_every_run():
+    from mannlib.engine.config import check_trainable
+    for profile, evals in (("paper", None), ("quick", (0, 5, 10, 11, 20))):
+        s = C.settings(profile, train_max=10)
+        default = {(c.model, c.seed, c.steps, c.lr, c.batch_size): c for c in C.RUNS["m10ae"]()}
+        runs = C.grid_configs(s) + C.configs(s) + C.long_configs(s)
+        assert {tuple(c.task_args.items()) for c in runs} == {(("train_max", 10),)}
+        assert {c.eval_difficulties for c in C.configs(s) + C.long_configs(s)} == {evals}
+        for c in runs:
+            check_trainable(c)
+            assert M10AE(**c.task_args).difficulties("train") == list(range(11))   # dev set and training: #LPO 0-10
+            if profile == "paper":                                       # everything else as the committed run
+                assert c.replace(task_args={}) == default[c.model, c.seed, c.steps, c.lr, c.batch_size]
+    assert C.RUNS["m10ae"](train_max=10) == C.grid_configs(C.settings("paper", train_max=10)) + \
+        C.configs(C.settings("paper", train_max=10)) + C.long_configs(C.settings("paper", train_max=10))
+    assert all(c.task_args == {} for c in C.RUNS["m10ae"](train_max=14))   # the paper's 14: the committed ids
+
+
+def test_models_subset_trains_and_compares_only_those():
+    s = C.settings("paper", models=["lstm", "sann"])
+    assert s.models == ("lstm", "sann")
+    assert [(c.model, c.seed) for c in C.configs(s)] == [(m, seed) for m in ("lstm", "sann") for seed in (0, 1, 2)]
+    assert [c.model for c in C.long_configs(s)] == ["lstm"] * 3 + ["sann"] * 3
+    assert C.grid_configs(s) == C.grid_configs(C.settings("paper"))          # the SANN grid, unchanged
+    committed = {c.to_json() for c in C.paper_configs()}
+    runs = C.RUNS["m10ae"](models=["sann", "lstm"])
+    assert len(runs) == 8 + 6 + 6 and all(c.to_json() in committed for c in runs)   # a subset of the committed runs
+    assert C.settings("quick", models="sann").models == ("sann",)
+
+
+@pytest.mark.parametrize("models, message", [
+    (["lstm", "tann"], "models must include sann .*; choose from srnn, lstm, tann, sann"),
+    (["sann", "gru"], "unknown model 'gru'; choose from srnn, lstm, tann, sann"),
+    ([], "no models given; choose from srnn, lstm, tann, sann"),
+])
+def test_bad_models_name_what_is_allowed(models, message):
+    with pytest.raises(ValueError, match=message):
+        C.settings("quick", models=models)
+
+
+def test_claims_that_need_a_missing_model_are_not_testable():
+    acc = four([(1.0, 0.95)] * 3)
+    pair = acc[acc["model"].isin(["lstm", "sann"])]
+    got = {c.key: (c.verdict, c.ours) for c in (C.generalisation_claim(pair), C.memory_claim(pair), C.srnn_claim(pair))}
+    assert got == {"generalise": (C.NOT_TESTED, "not trained: SRNN, TANN"),
+                   "memory": (C.NOT_TESTED, "not trained: SRNN, TANN"), "srnn": (C.NOT_TESTED, "not trained: SRNN")}
+    assert C.generalisation_claim(pair, models=("lstm", "sann")).verdict == "reproduced"   # against those trained
+    generalise, srnn = C.longer_claims(pair, 500)
+    assert (generalise.verdict, generalise.ours, srnn.ours) == (C.NOT_TESTED, "not trained: SRNN", "not trained: SRNN")
+
+
+def test_tables_and_claims_follow_train_max():
+    # LSTM right up to #LPO 14, then 20%; SANN right up to 10, then 95%
+    acc = pd.DataFrame([{"model": m, "seed": 0, "difficulty": d, "accuracy": 1.0 if d <= last else beyond}
+                        for m, last, beyond in (("lstm", 14, 0.2), ("sann", 10, 0.95)) for d in range(21)])
+    t = C.range_table(acc, train_max=10)
+    assert list(t.columns) == ["#LPO 0-10", "#LPO 11-20", "#LPO 20"]
+    assert t.loc["sann"].tolist() == ["100.0% (100-100)", "95.0% (95-95)", "95.0% (95-95)"]
+    assert t.loc["lstm"].tolist() == ["100.0% (100-100)", "52.0% (52-52)", "20.0% (20-20)"]   # (4 + 6 x 0.2) / 10
+    assert list(C.range_table(acc).columns) == ["#LPO 0-14", "#LPO 15-20", "#LPO 20"]
+    c = C.generalisation_claim(acc, models=("lstm", "sann"), train_max=10)
+    assert c.claim == "Only SANN generalises beyond #LPO 10" and "SANN >= 90% at #LPO 11-20" in c.criterion
+    assert c.ours.startswith("mean accuracy at #LPO 11-20, median over seeds: LSTM 52.0%, SANN 95.0%")
+    default = C.generalisation_claim(acc, models=("lstm", "sann"))
+    assert default.claim == "Only SANN generalises beyond #LPO 14"
+    assert default.ours.startswith("mean accuracy at #LPO 15-20, median over seeds: LSTM 20.0%, SANN 95.0%")

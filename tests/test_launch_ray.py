@@ -265,7 +265,7 @@ def test_reproduce_and_train_on_ray_through_the_command_line(ray_instance, runs,
     configs = quick_configs()
     monkeypatch.setattr(chapters, "run_targets", lambda: {"quick": lambda: configs})
     assert main(["reproduce", "quick", "--launcher", "ray", "--dry-run"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1].endswith("on 2 core(s) (one thread per run; evaluation not counted)")
+    assert capsys.readouterr().out.splitlines()[-1].endswith("of them evaluation), about 0.0 h on 2 core(s) (one thread per run)")
     assert main(["reproduce", "quick", "--launcher", "ray"]) == 0
     estimate, *lines = capsys.readouterr().out.splitlines()
     assert re.fullmatch(ESTIMATE, estimate) and sorted(report(lines)) == sorted(C.run_id(c) for c in configs)

@@ -67,6 +67,25 @@ def test_m10ae_chapter_reruns_with_other_cells_steps_and_seeds(tmp_path, monkeyp
     assert values["m10ae_n_runs"] == "4" and values["m10ae_sizes"].startswith("'memories of 4 cells")
 
 
+def test_m10ae_chapter_reruns_with_two_models_and_another_lpo_range(tmp_path, monkeypatch):
+    values = execute("m10ae", tmp_path, monkeypatch, "-p", "train_max", "10", "-y", "models: [sann, lstm]")
+    from mannlib.chapters import m10ae as C
+    from mannlib.engine.cache import MANIFEST, run_path
+    s = C.settings("quick", train_max=10, models=["sann", "lstm"])
+    wanted = C.every_config(s)
+    assert {c.model for c in wanted} == {"lstm", "sann"} and {c.task_args["train_max"] for c in wanted} == {10}
+    assert {c.eval_difficulties for c in C.configs(s)} == {(0, 5, 10, 11, 20)}
+    assert all((run_path(c) / MANIFEST).exists() for c in wanted)              # the new run ids, trained ...
+    assert {p.name for p in (tmp_path / "runs").iterdir()} == {run_path(c).name for c in wanted}   # ... and no other
+    assert (values["m10ae_inside"], values["m10ae_beyond"], values["m10ae_train_max"]) == ("'0-10'", "'11-20'", "10")
+    assert values["m10ae_models_text"] == "'LSTM and SANN'" and values["m10ae_n_runs"] == "4"
+    assert values["m10ae_generalise_verdict"] == "'not testable'"                  # a claim that needs all four
+    assert "not trained: SRNN, TANN" in values["m10ae_generalise_ours"]
+    assert values["m10ae_srnn_verdict"] == "'not testable'" and values["m10ae_memory_verdict"] == "'not testable'"
+    assert "#LPO 11-20" in values["m10ae_generalise_criterion"] and "LSTM" in values["m10ae_inside_text"]
+    assert "TANN" not in values["m10ae_ms_text"] and "not trained on this page" in values["m10ae_long_tann"]
+
+
 def test_memory_signatures_chapter_reruns_with_other_delta_sizes_and_adaptation(tmp_path, monkeypatch):
     values = execute("memory_signatures", tmp_path, monkeypatch, "-p", "delta", "5", "-y", "sizes: [8, 16]",
                      "-p", "adaptation", "0.1")

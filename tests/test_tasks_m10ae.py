@@ -99,6 +99,37 @@ def test_fixed_datasets_are_deterministic_and_in_range():
     assert sum(train["tokens"].values()) == 1500
 
 
+@pytest.mark.parametrize("train_max, train, test", [
+    (None, (0, 14), (15, 20)),   # Wang §3.3: "The maximum #LPO is 14 for training and 20 for validation"
+    (14, (0, 14), (15, 20)),
+    (10, (0, 10), (11, 20)),
+    (0, (0, 0), (1, 20)),        # single terms only
+    (19, (0, 19), (20, 20)),
+    (25, (0, 25), (26, 26)),     # beyond the paper's maximum: one #LPO past training
+])
+def test_train_max_moves_the_ranges(train_max, train, test):
+    task = get_task("m10ae", **({} if train_max is None else {"train_max": train_max}))
+    assert (task.train_range, task.test_range) == (train, test)
+    assert task.difficulties("train") == list(range(train[1] + 1))
+    assert task.difficulties("test") == list(range(test[1] + 1))
+
+
+def test_training_draws_stay_in_the_training_range():
+    task = get_task("m10ae", train_max=3)
+    drawn = {ex.difficulty for ex in task.sample(np.random.default_rng(0), 400)}
+    assert drawn == {0, 1, 2, 3}
+    train, valid = fixed_datasets(seed=0, n_train=600, n_valid=600, task=task)
+    assert set(describe(train)["lpo"]) == {0, 1, 2, 3} and set(describe(valid)["lpo"]) == set(range(21))
+
+
+@pytest.mark.parametrize("bad", [-1, 100, 2.5, True, "10"])
+def test_bad_train_max_names_what_is_allowed(bad):
+    with pytest.raises(TaskError, match=r"m10ae: train_max must be an integer #LPO 0-99, got "):
+        get_task("m10ae", train_max=bad)
+    with pytest.raises(TaskError, match=r"train_max must be an integer #LPO 0-29"):
+        get_task("m10ae", train_max=30, max_lpo=30)
+
+
 def test_describe_counts_by_hand():
     task = get_task("m10ae")
     exs = [task.analysis_set(np.random.default_rng(0), n=1)[0]]

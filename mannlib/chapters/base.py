@@ -176,6 +176,32 @@ def seeds_text(per_seed: pd.Series, models, what: str) -> str:
         f"{m.upper()} {range_text(per_seed.loc[m])}" for m in models if m in per_seed.index.get_level_values(0))
 
 
+# --- the "Try it" boxes: what a rerun would cost here ----------------------------------------------
+def rerun_cost(configs, cores: int = 2) -> str:
+    """What training the runs of ``configs`` that the cache does not hold would cost on this
+    machine, in the words of the chapters' "Try it" boxes, e.g. "12 runs to train, about 95
+    CPU-minutes, 30 of them evaluation (48 min on 2 cores)". Priced by
+    :func:`mannlib.engine.sweep.plan` with ``evaluation=True``: measured seconds per update
+    times the updates, plus every dev point and the final test (the "evaluation" share). The
+    wall time assumes ``cores`` runs at a time: the total over the cores, but never less than
+    the longest run. Duplicate configs count once."""
+    from ..engine import sweep
+    if isinstance(cores, bool) or not isinstance(cores, int) or cores < 1:
+        raise ValueError(f"cores must be a positive integer, got {cores!r}")
+    p = sweep.plan(list({c.to_json(): c for c in configs}.values()), evaluation=True)
+    todo = p[~p["cached"]]
+    if todo.empty:
+        return "nothing to train, it only reads committed runs"
+    what = f"{len(todo)} run{'s' if len(todo) > 1 else ''} to train"
+    minutes = 60 * todo["cpu_h"].sum()
+    if minutes < 1:
+        return f"{what}, under a CPU-minute"
+    evaluating = minutes - 60 * (todo["s_per_update"] * todo["steps"]).sum() / 3600
+    share = f", {evaluating:.0f} of them evaluation" if evaluating >= 0.5 else ""
+    wall = max(minutes / cores, 60 * todo["cpu_h"].max())
+    return f"{what}, about {minutes:.0f} CPU-minutes{share} ({wall:.0f} min on {cores} core{'s' if cores > 1 else ''})"
+
+
 # --- reference records (mannlib.reference stores and compares them): results as plain JSON -------------------------------------------------------------
 def plain(obj):
     """numpy / pandas values as JSON-ready Python: frames as {column: [values]} (index reset,

@@ -7,7 +7,7 @@ rerun with new parameters) both use :func:`train_all`, so a reader sees the same
     ...
 
 The estimate is the measured seconds per update of each distinct setting on this machine
-(:func:`mannlib.engine.sweep.plan`) times its updates; evaluation is not counted. Where the runs
+(:func:`mannlib.engine.sweep.plan`) times its updates; evaluation is not counted (`reproduce --dry-run` counts it). Where the runs
 train is the launcher's business (:mod:`mannlib.engine.workers`: local processes, or a Ray
 cluster through :mod:`mannlib.engine.ray_launch`); the report and the runs are the same.
 """

@@ -18,7 +18,9 @@ Semantics we fix where the paper is silent (all follow from "left to right, high
 
 Difficulty = #LPO, the number of + and - (§3.3). The paper gives only maxima ("The maximum #LPO is
 14 for training and 20 for validation"); we draw #LPO uniformly from 0..14 for training (0 = a
-single term, still a valid expression) and 0..20 for validation/testing. Term lengths are not given
+single term, still a valid expression) and 0..20 for validation/testing. ``train_max=m`` (a task
+argument) trains on #LPO 0..m instead and tests on m+1..max(20, m+1): beyond the training range,
+at least to the paper's maximum. Term lengths are not given
 either: each of the #LPO + 1 terms has h high-priority operators, h uniform on 0..max_term_ops
 (default 2, the longest term of the paper's example), so a term holds 1..3 numerals and an
 expression has sum_i (2 h_i + 1) + #LPO tokens (mean 4 #LPO + 3). Every numeral is uniform on 1..9
@@ -100,9 +102,15 @@ class M10AE(Task):
     train_range = (0, 14)     # "The maximum #LPO is 14 for training ..."
     test_range = (15, 20)     # "... and 20 for validation" (§3.3)
 
-    def __init__(self, max_term_ops: int = 2, max_lpo: int = 100):
+    def __init__(self, max_term_ops: int = 2, max_lpo: int = 100, train_max: int | None = None):
         if max_term_ops < 0:
             raise TaskError(f"max_term_ops must be >= 0, got {max_term_ops}")
+        if train_max is not None:  # train on #LPO 0..m instead of §3.3's 0..14; test beyond it (at least to 20)
+            whole = isinstance(train_max, (int, np.integer)) and not isinstance(train_max, bool)
+            if not (whole and 0 <= train_max < max_lpo):
+                raise TaskError(f"m10ae: train_max must be an integer #LPO 0-{max_lpo - 1}, got {train_max!r}")
+            self.train_range = (0, train_max)
+            self.test_range = (train_max + 1, max(type(self).test_range[1], train_max + 1))
         self.max_term_ops = max_term_ops
         self.max_lpo = max_lpo
 
@@ -151,18 +159,21 @@ ANALYSIS_STRUCTURE = ("N0", "L0", "N1", "H0", "N2", "H1", "N3", "L1", "N4")  # s
 
 
 def fixed_datasets(seed: int = 0, n_train: int = 80_000, n_valid: int = 20_000,
-                   max_train_lpo: int = 14, max_valid_lpo: int = 20,
+                   max_train_lpo: int | None = None, max_valid_lpo: int | None = None,
                    task: M10AE | None = None) -> tuple[list[Example], list[Example]]:
     """Wang's fixed splits (§3.3): "80 and 20 thousand examples are generated for training and
     validation ... The maximum #LPO is 14 for training and 20 for validation".
 
-    #LPO is uniform on 0..max_train_lpo (training) and 0..max_valid_lpo (validation). The two
+    #LPO is uniform on 0..max_train_lpo (training) and 0..max_valid_lpo (validation), by default
+    the ends of ``task``'s training and test ranges (14 and 20 unless it has a ``train_max``). The two
     splits come from independent streams seeded by (seed, 0) and (seed, 1), so the same seed
     always gives the same lists. They are not made disjoint (the paper does not say): only
     #LPO = 0 has few distinct expressions (3,087 with max_term_ops = 2), so only there do
     validation expressions also occur in training.
     """
     task = task or M10AE()
+    max_train_lpo = task.train_range[1] if max_train_lpo is None else max_train_lpo
+    max_valid_lpo = task.test_range[1] if max_valid_lpo is None else max_valid_lpo
     splits = []
     for stream, (n, hi) in enumerate([(n_train, max_train_lpo), (n_valid, max_valid_lpo)]):
         rng = np.random.default_rng([seed, stream])

@@ -9,8 +9,8 @@ from ..wang_common import BASELINES, MODELS, accuracy_frame, curve_frame
 from .analysis import (algorithm_check, analyse, best_seed, by_category, check_set, figure9_panels, figure9_specs,
                        gate_saturation, memory_norms)
 from .results import late_gain, lpo_scores, tuning_table
-from .settings import (ALL_LPO, LONG_MODELS, TEST_LPO, budget, configs, grid_configs, load_runs, long_configs,
-                       paper_runs, settings)
+from .settings import (ALL_LPO, LONG_MODELS, budget, configs, grid_configs, load_runs, long_configs, paper_runs,
+                       settings, span)
 from .verdicts import (algorithm_claim, convergence_claim, gate_claim, generalisation_claim, longer_claims,
                        memory_claim, policy_claim, srnn_claim, stack_claim, tsne_claim)
 
@@ -32,14 +32,14 @@ def claims(profile: str = "paper") -> list[tuple[Claim, str]]:
     runs = load_runs(configs(s), s.profile)
     acc, curves = accuracy_frame(runs), curve_frame(runs)
     main = configs(s)[0]
-    found = [generalisation_claim(acc), memory_claim(acc, main.eval_n), srnn_claim(acc, main.eval_n),
-             convergence_claim(curves, budget(s, main)["epochs"])]
+    found = [generalisation_claim(acc, train_max=s.train_max), memory_claim(acc, main.eval_n),
+             srnn_claim(acc, main.eval_n), convergence_claim(curves, budget(s, main)["epochs"])]
     if profile == "paper":
         require(long_configs(s), "m10ae")
     long_runs = load_runs(long_configs(s), s.profile)
     long_acc = accuracy_frame(long_runs)
-    found += longer_claims(long_acc, main.eval_n)
-    sann = best_seed(long_runs, "sann")        # the chapter analyses the best-trained SANN
+    found += longer_claims(long_acc, main.eval_n, s.train_max)
+    sann = best_seed(long_runs, "sann", s.train_max)        # the chapter analyses the best-trained SANN
     a = analyse(sann, s)
     found += [gate_claim(gate_saturation(a)), policy_claim(a), stack_claim(memory_norms(a)),
               algorithm_claim(algorithm_check(check_set()))]
@@ -50,14 +50,15 @@ def claims(profile: str = "paper") -> list[tuple[Claim, str]]:
         t = lpo_scores(frame, lpo)
         return f"{what}, min-max over {len(s.seeds)} seeds: " + ", ".join(
             f"{m.upper()} {range_text(t.loc[m, ['min', 'max']])}" for m in models)
-    one = f"one run: SANN seed {sann.config.seed}, {sann.config.steps:,} updates (best at #LPO 15-20)"
-    spread = {"generalise": ranges(TEST_LPO, MODELS, "mean accuracy at #LPO 15-20"),
+    beyond = f"#LPO {span(s.test_lpo)}"
+    one = f"one run: SANN seed {sann.config.seed}, {sann.config.steps:,} updates (best at {beyond})"
+    spread = {"generalise": ranges(s.test_lpo, MODELS, f"mean accuracy at {beyond}"),
               "memory": ranges(ALL_LPO, MODELS, "mean accuracy at #LPO 0-20"),
               "srnn": ranges(ALL_LPO, BASELINES, "mean accuracy at #LPO 0-20"),
               "converge": f"median over {len(s.seeds)} seeds per model; every seed's curve in the chapter's Fig. 5b",
               "gates": one, "policy": one, "stack": one, "tsne": one,
               "algorithm": "no training: the pseudo-code on random expressions",
-              "generalise_long": ranges(TEST_LPO, LONG_MODELS, "mean accuracy at #LPO 15-20", long_acc),
+              "generalise_long": ranges(s.test_lpo, LONG_MODELS, f"mean accuracy at {beyond}", long_acc),
               "srnn_long": ranges(ALL_LPO, BASELINES, "mean accuracy at #LPO 0-20", long_acc)}
     return [(c, spread[c.key]) for c in found]
 
@@ -71,9 +72,9 @@ def reference() -> dict:
     runs, long_runs = load_runs(configs(s), "quick"), load_runs(long_configs(s), "quick")
     grid = load_runs(grid_configs(s), "quick")
     acc, long_acc = accuracy_frame(runs), accuracy_frame(long_runs)
-    a = analyse(best_seed(long_runs, "sann"), s)
-    tables = {"lpo_scores_test": plain(lpo_scores(acc)), "lpo_scores_all": plain(lpo_scores(acc, ALL_LPO)),
-              "long_lpo_scores_test": plain(lpo_scores(long_acc)),
+    a = analyse(best_seed(long_runs, "sann", s.train_max), s)
+    tables = {"lpo_scores_test": plain(lpo_scores(acc, s.test_lpo)), "lpo_scores_all": plain(lpo_scores(acc, ALL_LPO)),
+              "long_lpo_scores_test": plain(lpo_scores(long_acc, s.test_lpo)),
               "late_gain": plain(late_gain(curve_frame(runs))),
               "tuning": plain(tuning_table(grid).drop(columns="wall_s")),
               "analysis": {"run": a.run.id, "accuracy": a.accuracy, "by_category": plain(by_category(a)),

@@ -12,8 +12,9 @@ from ...tasks.m10ae import count_lpo, describe
 
 def datasets(config: RunConfig) -> tuple[list, list]:
     """(training set, test set) exactly as the trainer builds them for ``config``: the fixed
-    training set (``TrainingData``, stream [seed, 1], #LPO uniform on 0-14) and the final test
-    set (``eval_n`` expressions per #LPO 0-20 from ``eval_seed``, the same for every seed)."""
+    training set (``TrainingData``, stream [seed, 1], #LPO uniform on the task's training range,
+    0-14 unless ``task_args.train_max`` says otherwise) and the final test set (``eval_n``
+    expressions per test #LPO, 0-20, from ``eval_seed``, the same for every seed)."""
     from ...tasks import get_task
     from ...engine.train import TrainingData, test_sets
     task = get_task(config.task, **config.task_args)

@@ -9,8 +9,8 @@ import pandas as pd
 
 from ...engine.cache import Run
 from ..base import epochs, noise
-from ..wang_common import model_order
-from .settings import CHOSEN, MODELS, TEST_LPO, TRAIN_MAX
+from ..wang_common import NAMES, model_order
+from .settings import CHOSEN, MODELS, TEST_LPO, TRAIN_MAX, lpo_ranges, span
 
 
 def tuning_table(runs: list[Run]) -> pd.DataFrame:
@@ -48,10 +48,19 @@ def lpo_scores(acc: pd.DataFrame, lpo=TEST_LPO) -> pd.DataFrame:
     return table.loc[model_order(table.index)]
 
 
-def range_table(acc: pd.DataFrame) -> pd.DataFrame:
+def per_model_text(values: pd.Series, fmt: str = "{:.1%}") -> str:
+    """Values per model in words, memory models first (the order the prose discusses them):
+    {"srnn": 0.094, "sann": 0.031} -> "SANN 3.1% and SimpRNN 9.4%"; "" for none."""
+    parts = [f"{NAMES[m]} {fmt.format(values[m])}" for m in reversed(MODELS) if m in values.index]
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
+
+
+def range_table(acc: pd.DataFrame, train_max: int = TRAIN_MAX) -> pd.DataFrame:
     """Accuracy per model, "median (min-max)" over seeds in percent: inside the training range
-    (#LPO 0-14), beyond it (15-20), and at #LPO 20 alone."""
-    cols = {"#LPO 0-14": tuple(range(TRAIN_MAX + 1)), "#LPO 15-20": TEST_LPO, "#LPO 20": (TEST_LPO[-1],)}
+    (#LPO 0-14 for ``train_max`` 14), beyond it (15-20), and at #LPO 20 alone; the column names
+    say the ranges."""
+    inside, beyond = lpo_ranges(train_max)
+    cols = {f"#LPO {span(inside)}": inside, f"#LPO {span(beyond)}": beyond, f"#LPO {beyond[-1]}": (beyond[-1],)}
     out = {}
     for name, lpo in cols.items():
         t = lpo_scores(acc, lpo)
@@ -68,12 +77,13 @@ def wall_times(runs: list[Run]) -> pd.DataFrame:
     return df.loc[[m for m in MODELS if m in df.index]]
 
 
-def longer_training(long_runs: list[Run], runs: list[Run]) -> pd.DataFrame:
+def longer_training(long_runs: list[Run], runs: list[Run], train_max: int = TRAIN_MAX) -> pd.DataFrame:
     """Does more training help? For each long run (:func:`long_configs`) and the main run of the
     same model and seed: updates, epochs, training accuracy over the last 10% of updates,
-    development accuracy (last curve point), test accuracy on #LPO 0-14 and 15-20 and wall time;
-    index (model, budget, seed) with budget "main" or "long". :func:`longer_summary` takes
-    the median over seeds."""
+    development accuracy (last curve point), test accuracy inside and beyond the training range
+    (columns "#LPO 0-14" and "#LPO 15-20" for ``train_max`` 14) and wall time; index (model,
+    budget, seed) with budget "main" or "long". :func:`longer_summary` takes the median over seeds."""
+    inside, beyond = (f"#LPO {span(lpo)}" for lpo in lpo_ranges(train_max))
     main = {(r.config.model, r.config.seed): r for r in runs}
     rows = []
     for long in long_runs:
@@ -83,8 +93,8 @@ def longer_training(long_runs: list[Run], runs: list[Run]) -> pd.DataFrame:
             rows.append({"model": c.model, "budget": budget, "seed": c.seed, "steps": c.steps,
                          "epochs": epochs(c.steps, c.batch_size, c.train_examples),
                          "train_acc": float(tail["train_acc"].mean()), "dev_acc": float(curve["dev_acc"].iloc[-1]),
-                         "#LPO 0-14": float(r.eval.loc[r.eval.index <= TRAIN_MAX, "accuracy"].mean()),
-                         "#LPO 15-20": float(r.eval.loc[r.eval.index > TRAIN_MAX, "accuracy"].mean()),
+                         inside: float(r.eval.loc[r.eval.index <= train_max, "accuracy"].mean()),
+                         beyond: float(r.eval.loc[r.eval.index > train_max, "accuracy"].mean()),
                          "wall_min": float(r.manifest["wall_s"]) / 60})
     return pd.DataFrame(rows).set_index(["model", "budget", "seed"])
 
@@ -98,26 +108,28 @@ def longer_summary(longer: pd.DataFrame) -> pd.DataFrame:
     return out.loc[order]
 
 
-def longer_text(longer: pd.DataFrame, eval_n: int) -> dict:
+def longer_text(longer: pd.DataFrame, eval_n: int, train_max: int = TRAIN_MAX) -> dict:
     """:func:`longer_summary` in words: ``gains`` (per model, the long runs' median test accuracy
-    minus the main runs', on #LPO 0-14 and 15-20, in points), ``noise`` (two standard errors of
-    such a difference for one run on #LPO 0-14, at the pooled accuracy) and ``helps`` (whether
-    any gain exceeds it)."""
+    minus the main runs', inside and beyond the training range, #LPO 0-14 and 15-20 for
+    ``train_max`` 14, in points), ``noise`` (two standard errors of such a difference for one run
+    inside it, at the pooled accuracy) and ``helps`` (whether any gain exceeds it)."""
     longer = longer_summary(longer)
+    lo, hi = lpo_ranges(train_max)
+    a, b = f"#LPO {span(lo)}", f"#LPO {span(hi)}"            # longer_training's columns
     parts, helps, margin = [], False, 0.0
     for model in longer.index.get_level_values("model").unique():
         main, long = longer.loc[(model, "main")], longer.loc[(model, "long")]
-        d_in, d_out = 100 * (long["#LPO 0-14"] - main["#LPO 0-14"]), 100 * (long["#LPO 15-20"] - main["#LPO 15-20"])
-        p = (long["#LPO 0-14"] + main["#LPO 0-14"]) / 2
-        margin = max(margin, 100 * noise(p, eval_n * (TRAIN_MAX + 1)))   # in points
+        d_in, d_out = 100 * (long[a] - main[a]), 100 * (long[b] - main[b])
+        p = (long[a] + main[a]) / 2
+        margin = max(margin, 100 * noise(p, eval_n * len(lo)))   # in points
         helps |= bool(d_in > margin)
-        parts.append(f"{model.upper()} {d_in:+.1f} points on #LPO 0-14 and {d_out:+.1f} on 15-20")
+        parts.append(f"{model.upper()} {d_in:+.1f} points on {a} and {d_out:+.1f} on {span(hi)}")
     return {"gains": "; ".join(parts), "noise": margin, "helps": helps}
 
 
-def plot_longer(long_runs: list[Run], runs: list[Run]):
-    """Development accuracy against update for each long run (solid) and the main run of the
-    same model and seed (dashed), with the 10% of guessing dotted."""
+def plot_longer(long_runs: list[Run], runs: list[Run], train_max: int = TRAIN_MAX):
+    """Development accuracy (on the training #LPO 0..``train_max``) against update for each long
+    run (solid) and the main run of the same model and seed (dashed), with the 10% of guessing dotted."""
     import matplotlib.pyplot as plt
     main = {(r.config.model, r.config.seed): r for r in runs}
     fig, ax = plt.subplots(figsize=(7, 3.6))
@@ -129,7 +141,7 @@ def plot_longer(long_runs: list[Run], runs: list[Run]):
             ax.plot(r.curve["step"], r.curve["dev_acc"], style, color=colour, lw=1, alpha=0.8,
                     label=f"{key[0]} ({r.config.steps:,} updates)" if first else None)
     ax.axhline(0.1, color="0.5", lw=0.8, ls=":")
-    ax.set(xlabel="update", ylabel="development accuracy (#LPO 0-14)")
+    ax.set(xlabel="update", ylabel=f"development accuracy (#LPO {span(lpo_ranges(train_max)[0])})")
     ax.legend(fontsize="x-small", ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     fig.tight_layout()
     return fig

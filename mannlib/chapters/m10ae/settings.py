@@ -5,7 +5,9 @@ so that the prose quotes them and the code and the prose cannot drift apart.
 Runs: :func:`grid_configs` (Wang §3.1's learning-rate x batch-size grid, tuned on the dev set),
 :func:`configs` (srnn, lstm, tann, sann x seeds at :data:`CHOSEN`) and :func:`long_configs`
 (eight times the budget), together what ``python -m mannlib reproduce m10ae`` trains
-(:func:`paper_configs`); :func:`budget` says how much training that is.
+(:func:`paper_configs`); :func:`budget` says how much training that is. The #LPO ranges follow
+the ``train_max`` parameter (:func:`lpo_ranges`, :func:`span`): training on 0..m, testing beyond
+it on m+1..20.
 """
 from __future__ import annotations
 
@@ -17,13 +19,14 @@ from ...engine.sweep import grid
 from ...papers import wang
 from ..base import epochs
 from ..wang_common import BASELINES, MEMORY_MODELS, MODELS, SEEDS  # noqa: F401  (the chapter's names)
-from ..base import seed_tuple
+from ..base import seed_tuple, subset
 from ..wang_common import check_task_range, positive
 from ..wang_common import load_runs  # noqa: F401  (the notebook's: C.load_runs(configs, profile))
 
 TRAIN_MAX = wang.M10AE_TRAIN_MAX_LPO         # 14: "The maximum #LPO is 14 for training ..."
-TEST_LPO = tuple(range(TRAIN_MAX + 1, wang.M10AE_TEST_MAX_LPO + 1))   # 15..20 (".. and 20 for validation")
-ALL_LPO = tuple(range(0, wang.M10AE_TEST_MAX_LPO + 1))                 # 0..20, Fig. 5a's x-axis
+TEST_MAX = wang.M10AE_TEST_MAX_LPO           # 20: "... and 20 for validation" (§3.3)
+TEST_LPO = tuple(range(TRAIN_MAX + 1, TEST_MAX + 1))                    # 15..20
+ALL_LPO = tuple(range(0, TEST_MAX + 1))                                  # 0..20, Fig. 5a's x-axis
 TRAIN_EXAMPLES = wang.M10AE_TRAIN_EXAMPLES   # "80 and 20 thousand examples are generated" (§3.3)
 QUICK_SEEDS = (0, 1)
 
@@ -39,7 +42,7 @@ STEPS = 1_500            # parameter updates per main run: what our CPU budget a
 DEV_N = 20               # dev examples per #LPO 0..14 for the learning curves (300)
 EVAL_EVERY = 100         # steps between learning-curve points
 CHECKPOINT_EVERY = 500   # resumable every 500 steps
-QUICK_LPO = (0, 7, 14, 15, 20)   # the quick profile scores these #LPO only, 8 expressions each
+QUICK_LPO = (0, 7, 14, 15, 20)   # the quick profile scores these #LPO only, 8 expressions each (quick_lpo)
 ALGO_N, ALGO_SEED = 200, 7       # the algorithm check: 200 random expressions per #LPO 0-20
 
 LONG_MODELS = ("srnn", "lstm", "sann")   # "does more training help?": eight times the budget
@@ -58,6 +61,23 @@ EMPTY = 0.25        # Fig. 7: the stack is emptied at + -: the top cell's norm <
 PUSHED = 2.0        # Fig. 7: a push at * /: cell 1's norm >= 2x its norm at the numeral before
 
 
+def lpo_ranges(train_max: int = TRAIN_MAX) -> tuple[tuple, tuple]:
+    """(the #LPO trained on, the #LPO beyond them) for a training maximum m: (0..m, m+1..20), the
+    ranges of ``mannlib.tasks.m10ae.M10AE(train_max=m)`` up to the paper's test maximum (§3.3)."""
+    return tuple(range(train_max + 1)), tuple(range(train_max + 1, max(TEST_MAX, train_max + 1) + 1))
+
+
+def span(lpo) -> str:
+    """#LPO values as the prose writes them: (0, .., 14) -> "0-14", (20,) -> "20"."""
+    return f"{lpo[0]}-{lpo[-1]}" if lpo[-1] != lpo[0] else str(lpo[0])
+
+
+def quick_lpo(train_max: int = TRAIN_MAX) -> tuple:
+    """The #LPO the quick profile scores: 0, the middle and the end of training, the first beyond
+    it and the last (:data:`QUICK_LPO` at the paper's 14)."""
+    return tuple(sorted({0, train_max // 2, train_max, train_max + 1, lpo_ranges(train_max)[1][-1]}))
+
+
 @dataclass(frozen=True)
 class Settings:
     profile: str          # paper | quick (mannlib.notebook.PROFILES)
@@ -70,22 +90,38 @@ class Settings:
     cells: int | None = None         # memory cells N of TANN and SANN (None: CELLS; quick: 6)
     width: int | None = None         # size of a memory cell (None: 100; quick: 8)
     hidden: int | None = None        # controller size of every model (None: 100; quick: 16)
-    train_max: int = TRAIN_MAX       # training #LPO 0..train_max (Wang: 14)
+    train_max: int = TRAIN_MAX       # training #LPO 0..train_max (Wang: 14); tested beyond it up to 20
+    models: tuple = MODELS           # the models trained and compared (SANN always: the chapter tunes and analyses it)
+
+    @property
+    def train_lpo(self) -> tuple:
+        """The #LPO trained on: 0..train_max (0..14)."""
+        return lpo_ranges(self.train_max)[0]
+
+    @property
+    def test_lpo(self) -> tuple:
+        """The #LPO beyond training: train_max + 1 .. 20 (15..20)."""
+        return lpo_ranges(self.train_max)[1]
 
 
 def settings(profile: str, steps: int | None = None, seeds=None, lr: float | None = None,
              batch_size: int | None = None, cells: int | None = None, width: int | None = None,
-             hidden: int | None = None, train_max: int = TRAIN_MAX) -> Settings:
+             hidden: int | None = None, train_max: int = TRAIN_MAX, models=MODELS) -> Settings:
     """The chapter's settings, every argument a parameter of notebooks/m10ae.ipynb (and of
     ``reproduce m10ae --set``). paper: Wang's settings at our :data:`STEPS` (or ``steps``),
     seeds 0-2, 500 analysis expressions; quick: two seeds of tiny models for 30 steps, scored at
     a few #LPO, and 200 analysis expressions, enough to run every cell in seconds. ``seeds`` is
     a number n (seeds 0..n-1) or a list; ``lr``, ``batch_size``, ``cells``, ``width`` and
     ``hidden`` replace the profile's value in the main and long runs (the tuning grid keeps its
-    own learning rates and batch sizes but takes the sizes). A bad value raises ValueError
-    naming the allowed ones."""
+    own learning rates and batch sizes but takes the sizes); ``train_max`` m trains on #LPO 0..m
+    and tests on m+1..20 (Wang §3.3: 14); ``models`` must hold SANN (the chapter tunes and
+    analyses it). A bad value raises ValueError naming the allowed ones."""
     if profile not in ("paper", "quick"):
         raise ValueError(f"unknown profile {profile!r}; choose one of paper, quick")
+    models = subset(models, MODELS, "model")
+    if "sann" not in models:
+        raise ValueError("models must include sann (the chapter tunes and analyses it); "
+                         f"choose from {', '.join(MODELS)}")
     seeds = seed_tuple(seeds) if seeds is not None else (SEEDS if profile == "paper" else QUICK_SEEDS)
     lr = positive("lr", lr, float)
     for name, value in (("steps", steps), ("batch_size", batch_size), ("cells", cells), ("width", width),
@@ -94,7 +130,8 @@ def settings(profile: str, steps: int | None = None, seeds=None, lr: float | Non
     if isinstance(train_max, bool) or not isinstance(train_max, int) or not 0 <= train_max < wang.M10AE_TEST_MAX_LPO:
         raise ValueError(f"train_max must be an integer #LPO 0-{wang.M10AE_TEST_MAX_LPO - 1}, got {train_max!r}")
     check_task_range("m10ae", train_max, TRAIN_MAX, "train_max")
-    knobs = dict(lr=lr, batch_size=batch_size, cells=cells, width=width, hidden=hidden, train_max=train_max)
+    knobs = dict(lr=lr, batch_size=batch_size, cells=cells, width=width, hidden=hidden, train_max=train_max,
+                 models=models)
     if profile == "paper":
         return Settings("paper", seeds, steps or STEPS, wang.M10AE_ANALYSIS_N, **knobs)
     return Settings("quick", seeds, steps or 30, 200, **knobs)
@@ -119,18 +156,19 @@ def knob_overrides(s: Settings, model: str, optimiser: bool = True) -> dict:
 
 
 def configs(s: Settings) -> list[RunConfig]:
-    """The chapter's main runs: every model x seed at :data:`CHOSEN` with :data:`CELLS` cells and
-    ``s.steps`` updates on the fixed 80k training set (paper), or tiny quick versions; the
-    parameters of ``s`` replace what they name."""
+    """The chapter's main runs: every model of ``s.models`` x seed at :data:`CHOSEN` with
+    :data:`CELLS` cells and ``s.steps`` updates on the fixed 80k training set (paper), or tiny
+    quick versions scored at :func:`quick_lpo`; the parameters of ``s`` replace what they name."""
     if s.profile == "paper":
         return [profile_config("m10ae", m, "paper", seed, **{**paper_overrides(m, s.steps), **knob_overrides(s, m)})
-                for m in MODELS for seed in s.seeds]
+                for m in s.models for seed in s.seeds]
     return [profile_config("m10ae", m, "quick", seed, steps=s.steps, eval_every=10, eval_n=8,
-                           eval_difficulties=QUICK_LPO, **knob_overrides(s, m)) for m in MODELS for seed in s.seeds]
+                           eval_difficulties=quick_lpo(s.train_max), **knob_overrides(s, m))
+            for m in s.models for seed in s.seeds]
 
 
 def long_configs(s: Settings) -> list[RunConfig]:
-    """:data:`LONG_MODELS` x seeds at :data:`LONG_STEPS` updates, otherwise the main runs'
+    """:data:`LONG_MODELS` (those of ``s.models``) x seeds at :data:`LONG_STEPS` updates, otherwise the main runs'
     settings (paper); quick: the quick runs of those models with 60 steps."""
     if s.profile == "paper":
         long = dataclasses.replace(s, steps=LONG_STEPS)
@@ -141,7 +179,7 @@ def long_configs(s: Settings) -> list[RunConfig]:
 def grid_configs(s: Settings) -> list[RunConfig]:
     """Wang §3.1's tuning grid for SANN (seed 0): lr x batch size, each run seeing
     :data:`GRID_EXAMPLES` training examples (so a batch of 256 makes 50 updates, one of 32 400)
-    and scored on :data:`GRID_DEV_N` dev examples per #LPO 0-14. Quick: the quick learning rate
+    and scored on :data:`GRID_DEV_N` dev examples per training #LPO (0-14). Quick: the quick learning rate
     and 1e-4 at the quick batch size, 20 steps each."""
     if s.profile == "paper":
         base = profile_config("m10ae", "sann", "paper", 0, **{**paper_overrides("sann", 1),
@@ -155,6 +193,11 @@ def grid_configs(s: Settings) -> list[RunConfig]:
     return grid(base, lr=[base.lr, GRID["lr"][1]])
 
 
+def every_config(s: Settings) -> list[RunConfig]:
+    """The grid, main and long runs of ``s``, each once: what the notebook trains or loads."""
+    return list({c.to_json(): c for c in grid_configs(s) + configs(s) + long_configs(s)}.values())
+
+
 def paper_configs() -> list[RunConfig]:
     """Wang §3.3, Figs. 5-9: the §3.1 tuning grid (SANN, lr x batch size), then srnn, lstm, tann,
     sann at the chosen setting, three seeds each, then the long runs (what ``python -m mannlib
@@ -165,12 +208,11 @@ def paper_configs() -> list[RunConfig]:
 
 def paper_runs(steps: int | None = None, seeds=None, lr: float | None = None, batch_size: int | None = None,
                cells: int | None = None, width: int | None = None, hidden: int | None = None,
-               train_max: int = TRAIN_MAX) -> list[RunConfig]:
+               train_max: int = TRAIN_MAX, models=MODELS) -> list[RunConfig]:
     """``reproduce m10ae``: :func:`paper_configs`; with parameters (``reproduce m10ae --set
-    cells=10``: the notebook's names), the grid, main and long runs of :func:`settings` with
-    them, each once."""
-    s = settings("paper", steps, seeds, lr, batch_size, cells, width, hidden, train_max)
-    return list({c.to_json(): c for c in grid_configs(s) + configs(s) + long_configs(s)}.values())
+    cells=10``, ``--set models='["sann","lstm"]'``: the notebook's names), the grid, main and
+    long runs of :func:`settings` with them, each once."""
+    return every_config(settings("paper", steps, seeds, lr, batch_size, cells, width, hidden, train_max, models))
 
 
 def budget(s: Settings, config: RunConfig) -> dict:
