@@ -1,8 +1,8 @@
 """The reproduction scorecard: every claim the book checks, with our verdict, in one table.
 
 :func:`scorecard` asks every chapter of the registry (:data:`mannlib.chapters.CHAPTERS`, in the
-book's order) for its claims, ``chapter.claims(profile)``: each chapter computes them with the
-same functions its notebook calls, so a row always says what its chapter says, and nothing is
+book's order) that reproduces a paper (:func:`reproductions`) for its claims,
+``chapter.claims(profile)``: each chapter computes them with the same functions its notebook calls, so a row always says what its chapter says, and nothing is
 typed by hand (in the paper profile everything is read from data/). The ``spread`` column gives
 the range over seeds of the number a row rests on, or says which single run it comes from; the
 ``paper says`` column is ``chapter.paper_says()``, what the paper reports for the claim where its
@@ -20,9 +20,16 @@ from .chapters.base import NOT_TESTED, VERDICTS as _VERDICTS
 VERDICTS = _VERDICTS + (NOT_TESTED,)   # reproduced, partly, not reproduced, not testable
 
 
+def reproductions() -> dict:
+    """The chapters that reproduce a paper, in the book's order: every chapter of the registry
+    whose ``paper_says()`` names a claim. A chapter beyond the papers (``every_memory``) checks
+    no paper's claims and has no row."""
+    return {name: c for name, c in chapters().items() if c.paper_says()}
+
+
 def papers() -> dict[str, str]:
     """chapter name -> the paper (and section) it reproduces, in the book's order."""
-    return {name: c.PAPER for name, c in chapters().items()}
+    return {name: c.PAPER for name, c in reproductions().items()}
 
 
 # --- the table ------------------------------------------------------------------------------------
@@ -32,7 +39,7 @@ def scorecard(profile: str = "paper") -> pd.DataFrame:
     paper says (its number, or what kind of evidence it gives), ours, spread (over seeds),
     criterion, verdict (one of :data:`VERDICTS`)."""
     rows = []
-    for name, chapter in chapters().items():
+    for name, chapter in reproductions().items():
         says = chapter.paper_says()
         for claim, spread in chapter.claims(profile):
             rows.append({"chapter": name, "key": claim.key, "paper": chapter.PAPER, "claim": claim.claim,

@@ -11,6 +11,7 @@ import json
 import pytest
 
 from mannlib import reference as R
+from mannlib.chapters import chapter as get_chapter
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def test_reference_files_say_how_to_regenerate_them():
     for chapter in R.CHAPTERS:
         stored = json.loads(R.path_of(chapter).read_text())
         assert f"python -m mannlib reference {chapter} --write" in stored["about"]
-        assert {"claims", "tables"} <= set(stored) and stored["claims"], chapter
+        assert {"claims", "tables"} <= set(stored) and (stored["claims"] or not get_chapter(chapter).paper_says()), chapter
         assert all(set(c) == {"verdict", "ours", "criterion"} for c in stored["claims"].values())
 
 

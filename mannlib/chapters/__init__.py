@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib import import_module
 from types import ModuleType
 
-CHAPTERS = ("mirror", "m10ae", "lantm", "memory_signatures")   # the book's order (_toc.yml)
+CHAPTERS = ("mirror", "m10ae", "lantm", "memory_signatures", "every_memory")   # the book's order (_toc.yml)
 
 
 def chapter(name: str) -> ModuleType:

@@ -235,3 +235,30 @@ def trace_table(frame: pd.DataFrame, title: str = ""):
             cell.set_text_props(fontweight="bold")
     ax.set_title(title)
     return fig
+
+
+def interval_heatmap(mean: pd.DataFrame, lo: pd.DataFrame, hi: pd.DataFrame, title: str = "",
+                     missing: str | pd.DataFrame = "no runs", ax=None):
+    """Accuracies on a grid (rows x columns, e.g. models x tasks) coloured by ``mean`` (0-1), each
+    cell annotated with its mean and, below it, its interval [lo-hi] in percent (``lo`` NaN: the
+    mean alone, e.g. one seed). A NaN mean leaves the cell grey, labelled ``missing`` (one text,
+    or a frame of the grid's shape with one per cell)."""
+    if not (mean.shape == lo.shape == hi.shape):
+        raise ValueError(f"mean, lo and hi must have one shape, got {mean.shape}, {lo.shape}, {hi.shape}")
+    fig, ax = _figure(ax, (1.0 * mean.shape[1] + 2.5, 0.55 * mean.shape[0] + 1.5))
+    text = np.full(mean.shape, "", dtype=object)
+    for i, j in np.ndindex(mean.shape):
+        m, a, b = mean.iat[i, j], lo.iat[i, j], hi.iat[i, j]
+        text[i, j] = "" if m != m else f"{100 * m:.0f}%" if a != a else f"{100 * m:.0f}%\n[{100 * a:.0f}-{100 * b:.0f}]"
+    values = mean.astype(float)
+    sns.heatmap(values, vmin=0, vmax=1, cmap="viridis", mask=values.isna(), annot=text, fmt="",
+                annot_kws={"fontsize": 7}, cbar_kws={"label": "accuracy"}, ax=ax)
+    ax.set_facecolor("0.88")
+    for i, j in zip(*np.where(values.isna().to_numpy())):
+        label = missing if isinstance(missing, str) else missing.iat[i, j]
+        ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize=7, color="0.35")
+    ax.grid(False)
+    ax.set(title=title, xlabel="", ylabel="")
+    ax.tick_params(axis="x", rotation=30)
+    ax.tick_params(axis="y", rotation=0)
+    return fig
