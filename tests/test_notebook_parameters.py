@@ -87,10 +87,11 @@ def test_m10ae_chapter_reruns_with_two_models_and_another_lpo_range(tmp_path, mo
 
 
 def test_memory_signatures_chapter_reruns_with_other_delta_sizes_and_adaptation(tmp_path, monkeypatch):
-    values = execute("memory_signatures", tmp_path, monkeypatch, "-p", "delta", "5", "-y", "sizes: [8, 16]",
-                     "-p", "adaptation", "0.1")
+    """The short setting, named (the book's default is the plateau setting, tested below)."""
+    values = execute("memory_signatures", tmp_path, monkeypatch, "-p", "trained", "short", "-p", "delta", "5",
+                     "-y", "sizes: [8, 16]", "-p", "adaptation", "0.1")
     from mannlib.chapters import memory_signatures as MS
-    p = MS.settings("quick", delta=5, sizes=[8, 16], adaptation=0.1)
+    p = MS.settings("quick", "short", delta=5, sizes=[8, 16], adaptation=0.1)
     names = {u.name for u in MS.units(p)}
     assert {"news-gru-1x8", "news-lstm-1x8", "shakespeare-lstm-1x32-news10"} <= names   # sizes, Fig. 4b's fraction
     assert MS.results_dir(p) != MS.models_dir(p)                     # other decoders: a folder of their own ...
@@ -99,3 +100,31 @@ def test_memory_signatures_chapter_reruns_with_other_delta_sizes_and_adaptation(
     assert MS.load_results(p)["news-gru-1x8"]["signatures"]["layer1"].accuracy.shape == (5, 31)   # Δ = 5
     assert values["sig_delta"] == "'5'" and values["sig_sizes"] == "'8, 16'"                   # the prose follows
     assert "10% of the news" in values["sig_fig4_b"] and "8 and 16 units" in values["sig_design"]
+    assert values["sig_setting"] == "'short'" and values["sig_curves_n"] == "'0'"   # no dev checks, no curves
+    assert "The short setting has no learning curves" in values["sig_curves_text"]
+
+
+def test_memory_signatures_default_setting_reruns_with_other_delta_sizes_and_adaptation(tmp_path, monkeypatch):
+    """The default, the plateau setting (issue 21): BBC News in WSJ's roles, the learning curves glued."""
+    values = execute("memory_signatures", tmp_path, monkeypatch, "-p", "delta", "5", "-y", "sizes: [8, 16]",
+                     "-p", "adaptation", "0.1")
+    from mannlib.chapters import memory_signatures as MS
+    p = MS.settings("quick", delta=5, sizes=[8, 16], adaptation=0.1)
+    assert p.trained == "plateau" and p.domain == "bbc"
+    names = {u.name for u in MS.units(p)}
+    assert {"bbc-gru-1x8", "bbc-lstm-1x8", "shakespeare-lstm-1x32-bbc10"} <= names      # sizes, Fig. 4b's fraction
+    assert MS.results_dir(p) != MS.models_dir(p) == runs_folder(tmp_path, "signatures-quick-plateau")
+    assert all((MS.results_dir(p) / f"{n}.json").exists() for n in names)        # every unit, trained
+    assert not (MS.models_dir(p) / "bbc-gru-1x16.json").exists()    # nothing written under the default decoding
+    results = MS.load_results(p)
+    assert results["bbc-gru-1x8"]["signatures"]["layer1"].accuracy.shape == (5, 31)     # Δ = 5
+    assert values["sig_delta"] == "'5'" and values["sig_sizes"] == "'8, 16'"                   # the prose follows
+    assert "10% of the BBC News" in values["sig_fig4_b"] and "8 and 16 units" in values["sig_design"]
+    lms = [n for n, r in results.items() if "lm" in r]
+    assert values["sig_setting"] == "'plateau'" and values["sig_curves_n"] == f"'{len(lms)}'"   # a curve per model
+    assert f"of {len(lms)} at their last check" in values["sig_curves_text"]
+
+
+def runs_folder(tmp_path, name):
+    """The chapter's folder ``name`` in the scratch run cache of :func:`execute`."""
+    return tmp_path / "runs" / name

@@ -48,8 +48,9 @@ def test_rows_agree_with_the_chapter_functions(paper):
     direct = L.invnorm_claim(scores)
     assert paper.loc[("lantm", "invnorm"), "ours"] == direct.ours
     assert paper.loc[("lantm", "invnorm"), "verdict"] == direct.verdict
-    r = MS.load_results("paper")
-    gru = [r[f"news-gru-1x{h}"]["signatures"]["layer1"].marginal.mean() for h in (80, 160, 320, 640)]
+    p = MS.get_profile("paper")                 # the setting the book reads (plateau: BBC News in WSJ's roles)
+    r = MS.load_results(p)
+    gru = [r[f"{p.domain}-gru-1x{h}"]["signatures"]["layer1"].marginal.mean() for h in (80, 160, 320, 640)]
     assert " → ".join(M.pct(v) for v in gru) in paper.loc[("memory_signatures", "size"), "ours"]
 
 
@@ -141,7 +142,8 @@ def test_signature_claims_in_the_quick_profile(tmp_path, monkeypatch):
     rows = MS.claims("quick")                 # trains the tiny models into tmp_path, ~6 s
     assert [c.key for c, _ in rows] == list(MS.paper_says())
     assert all(c.verdict in SC.VERDICTS for c, _ in rows)
-    assert (tmp_path / "signatures-quick").is_dir() and DATA not in (tmp_path / "signatures-quick").parents
+    assert MS.results_dir("quick") == tmp_path / "signatures-quick-plateau"      # the setting the book reads
+    assert (tmp_path / "signatures-quick-plateau").is_dir() and DATA not in (tmp_path / "signatures-quick-plateau").parents
 
 
 def test_paper_profile_trains_nothing(monkeypatch, tmp_path):

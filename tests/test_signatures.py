@@ -152,10 +152,13 @@ def test_memory_states_per_layer_and_training_learns_a_repetition():
 def test_quick_results_never_go_into_data(monkeypatch, tmp_path):
     from mannlib.engine.paths import DATA
     monkeypatch.delenv("MANNLIB_RUNS", raising=False)
-    assert DATA.resolve() not in MS.results_dir("quick").resolve().parents
+    for trained in MS.TRAININGS:
+        assert DATA.resolve() not in MS.results_dir("quick", trained).resolve().parents
     monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path))
-    assert MS.results_dir("quick") == tmp_path / "signatures-quick"
-    assert MS.results_dir("paper") == DATA / "signatures"
+    assert MS.results_dir("quick", "short") == tmp_path / "signatures-quick"
+    assert MS.results_dir("quick") == tmp_path / "signatures-quick-plateau"          # the default: plateau
+    assert MS.results_dir("paper", "short") == DATA / "signatures"
+    assert MS.results_dir("paper") == DATA / "signatures" / "plateau"
     with pytest.raises(MS.SignatureError, match="paper, quick"):
         MS.results_dir("full")
 
@@ -163,27 +166,27 @@ def test_quick_results_never_go_into_data(monkeypatch, tmp_path):
 def test_reproduce_quick_writes_and_then_skips(monkeypatch, tmp_path):
     monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path))
     only = ["news-gru-1x16", "ngram5-news"]
-    done = MS.reproduce("quick", jobs=1, only=only)
+    done = MS.reproduce("quick", jobs=1, only=only, trained="short")
     assert set(done) == set(only)
     files = sorted(p.name for p in (tmp_path / "signatures-quick").rglob("*") if p.is_file())
     assert files == ["news-gru-1x16.json", "news-gru-1x16.pt", "news-gru-1x16.train.json", "ngram5-news.json"]
-    results = MS.load_results("quick")
+    results = MS.load_results("quick", "short")
     sig = results["news-gru-1x16"]["signatures"]["layer1"]
     assert sig.accuracy.shape == (10, 31) and results["news-gru-1x16"]["wall_s"]["train"] > 0
-    assert MS.reproduce("quick", jobs=1, only=only) == {}                 # nothing missing
+    assert MS.reproduce("quick", jobs=1, only=only, trained="short") == {}   # nothing missing
     S.write_signatures(tmp_path / "mann" / "x.json", {"h": sig}, title="t")
     meta, back = S.read_signatures(tmp_path / "mann" / "x.json")
     assert meta == {"title": "t"} and np.array_equal(back["h"].count, sig.count)
     with pytest.raises(MS.SignatureError, match="unknown units"):
-        MS.reproduce("quick", only=["news-rnn-1x16"])
+        MS.reproduce("quick", only=["news-rnn-1x16"], trained="short")
 
 
 def test_reproduce_runs_the_parent_of_a_retrained_model_first(monkeypatch, tmp_path):
     monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path))
-    done = MS.reproduce("quick", jobs=1, only=["shakespeare-lstm-1x32-news5"])
+    done = MS.reproduce("quick", jobs=1, only=["shakespeare-lstm-1x32-news5"], trained="short")
     assert list(done) == ["shakespeare-lstm-1x32", "shakespeare-lstm-1x32-news5"]
     child = done["shakespeare-lstm-1x32-news5"]
     assert child["parent"] == "shakespeare-lstm-1x32" and child["train"]["train_symbols"] == int(
-        len(corpus.load("news").train) * MS.get_profile("quick").finetune_fraction)
+        len(corpus.load("news").train) * MS.get_profile("quick", "short").finetune_fraction)
     assert set(child["perplexity"]) == {"news"} and set(done["shakespeare-lstm-1x32"]["perplexity"]) == {
         "shakespeare", "news"}

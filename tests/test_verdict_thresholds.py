@@ -350,10 +350,11 @@ def sig(marginal, accuracy=None):
 
 def signature_results(gru, sizes=((0.2, 0.3), (0.2, 0.3)), depth=((0.3, 0.2), (0.3, 0.2)), ppl=(3.0, 2.0, 1.5),
                       dist=(0.0, 0.5, 1.0)):
-    """Made-up results for the quick profile: the Shakespeare GRU's marginal recall ``gru``;
-    mean recall per size (GRU, LSTM) and per layer (GRU, LSTM); news perplexities of the
-    Shakespeare, retrained and news LSTMs; their signatures' accuracy maps as constants ``dist``."""
-    p = MS.get_profile("quick")
+    """Made-up results for the quick profile of the short setting (news in WSJ's roles): the
+    Shakespeare GRU's marginal recall ``gru``; mean recall per size (GRU, LSTM) and per layer (GRU,
+    LSTM); news perplexities of the Shakespeare, retrained and news LSTMs; their signatures'
+    accuracy maps as constants ``dist``."""
+    p = MS.get_profile("quick", "short")
     r = {f"shakespeare-gru-1x{p.main}": {"signatures": {"layer1": sig(gru)}}}
     for c, means in zip(("gru", "lstm"), sizes):
         for h, v in zip(p.sizes, means):
@@ -368,7 +369,7 @@ def signature_results(gru, sizes=((0.2, 0.3), (0.2, 0.3)), depth=((0.3, 0.2), (0
 
 
 def signature_verdicts(monkeypatch, results) -> dict:
-    return {c.key: c.verdict for c in MS.judge(results, MS.get_profile("quick"))}
+    return {c.key: c.verdict for c in MS.judge(results, MS.get_profile("quick", "short"))}
 
 
 def decline(fall, rise):

@@ -26,7 +26,7 @@ from ...methods.signatures import (DecoderConfig, Signature, SignatureError, Sta
                                    rule_width, signature_distance, write_signatures)
 from .analysis import (CELLS, DOMAIN_LABELS, LABELS, MIN_COUNT, better_deltas, closest_pair, corpus_table, cost_table,
                        deep_perplexity, depth_table, difference_counts, distance_matrix, fig4_signatures, fig4_titles,
-                       forward_accuracy, language_models, learning_curves, lstm_minus_gru, memory_span,
+                       forward_accuracy, language_models, late_gain, learning_curves, lstm_minus_gru, memory_span,
                        perplexity_drop, recall_difference, recall_forward_correlation, reliable, size_table,
                        space_floor, strictly, symbol_table, unit_cost)
 from .figures import (adaptation, heatmap, learning_curve_figure, memory_network_recall, recall_by_layer,
@@ -34,9 +34,8 @@ from .figures import (adaptation, heatmap, learning_curve_figure, memory_network
 from .mann import MODELS, STATES, mann_signatures, mirror_states
 from .pipeline import decode_layers, drop_weights, load_results, reproduce, run_unit
 from .plan import plan, print_plan, unit_minutes
-from .prose import (FIG1_SYMBOLS, budget_values, corpus_values, cost_values, design_values, fig1_values, fig2_values,
-                    fig3_values,
-                    fig4_values, fig5_values, setting_values, symbol_text)
+from .prose import (FIG1_SYMBOLS, budget_values, corpus_values, cost_values, curve_values, design_values, fig1_values,
+                    fig2_values, fig3_values, fig4_values, fig5_values, plateau_text, setting_values, symbol_text)
 from .record import reference
 from .settings import (DOMAINS, MIN_ADAPTATION_SENTENCES, PLATEAU, PLATEAU_PROFILES, PROFILES, TRAINED, TRAININGS,
                        Profile, Unit, decoding_tag, fig4_units, get_profile, models_dir, percent, resolve, results_dir,
@@ -48,8 +47,9 @@ def reproduce_all(profile: str = "paper", jobs: int = 2, dry_run: bool = False, 
                   sizes=None, deep_layers: int | None = None, deep_hidden: int | None = None, main: int | None = None,
                   cells=None, delta: int | None = None, decoder_hidden: int | None = None, decoder_scales=None,
                   dropouts=None, adaptation: float | None = None, domain: str | None = None) -> dict:
-    """Koppula et al. 2018: language models, decoders and baselines (resumable, under data/signatures),
-    then, beyond the paper, the mirror runs' signatures. Returns name -> result of the units run now.
+    """Koppula et al. 2018: language models, decoders and baselines (resumable, under
+    data/signatures/plateau; ``trained="short"``: data/signatures), then, beyond the paper, the
+    mirror runs' signatures. Returns name -> result of the units run now.
     ``dry_run``: train nothing, print :func:`~.plan.print_plan` instead. The keyword-only arguments
     are the chapter's parameters (the notebook's; ``reproduce signatures --set delta=15``): see
     :func:`~.settings.settings`; without them, the committed units."""
@@ -64,9 +64,9 @@ def reproduce_all(profile: str = "paper", jobs: int = 2, dry_run: bool = False, 
     return done
 
 
-# The plateau setting's campaign (results under data/signatures/plateau): :func:`reproduce_all`.
-reproduce_plateau = functools.partial(reproduce_all, trained="plateau")
-reproduce_plateau.__doc__ = "The plateau setting's campaign (under data/signatures/plateau): reproduce_all(trained='plateau')."
+# The short setting's campaign (results under data/signatures): :func:`reproduce_all`.
+reproduce_short = functools.partial(reproduce_all, trained="short")
+reproduce_short.__doc__ = "The short setting's campaign (under data/signatures): reproduce_all(trained='short')."
 
-# ``python -m mannlib reproduce signatures`` (the setting the book reads) and ``signatures-plateau``
-PIPELINES = {"signatures": reproduce_all, "signatures-plateau": reproduce_plateau}
+# ``python -m mannlib reproduce signatures`` (the setting the book reads, plateau) and ``signatures-short``
+PIPELINES = {"signatures": reproduce_all, "signatures-short": reproduce_short}

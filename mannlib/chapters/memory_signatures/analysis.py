@@ -86,12 +86,25 @@ def cost_table(results: dict) -> pd.DataFrame:
 
 
 def learning_curves(results: dict) -> pd.DataFrame:
-    """Every dev check of every language model: index (model, update); dev perplexity and the
-    learning rate of that update (models of the short setting have none and are left out)."""
-    rows = [{"model": name, "update": c[0], "dev perplexity": c[1], "learning rate": c[2] if len(c) > 2 else np.nan}
+    """Every dev check of every language model: index (model, update); its cell, the corpus whose
+    dev text it was scored on (the one it trained on), the dev perplexity and the learning rate of
+    that update (models of the short setting have none and are left out)."""
+    columns = ["model", "update", "cell", "corpus", "dev perplexity", "learning rate"]
+    rows = [dict(zip(columns, (name, c[0], r["lm"]["cell"], r["corpus"], c[1], c[2] if len(c) > 2 else np.nan)))
             for name, r in language_models(results).items() for c in r["train"].get("dev_checks", [])
             if "stopped" in r["train"]]
-    return pd.DataFrame(rows, columns=["model", "update", "dev perplexity", "learning rate"]).set_index(["model", "update"])
+    return pd.DataFrame(rows, columns=columns).set_index(["model", "update"])
+
+
+def late_gain(train: dict) -> float:
+    """How much a model trained to the plateau still improved at the end: 1 - (the best dev
+    perplexity of its last ``patience`` checks) / (that of the check before them). At most 0 for
+    a model stopped by its patience (no new best in those checks, §4's early stopping); above 0
+    for one the cap stopped while its dev perplexity still fell. NaN with too few checks."""
+    checks, patience = train.get("dev_checks", []), train["config"]["patience"]
+    if len(checks) <= patience:
+        return float("nan")
+    return 1 - min(c[1] for c in checks[-patience:]) / checks[-patience - 1][1]
 
 
 def corpus_table(loaded: dict) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ...methods.signatures import Signature, read_signatures
-from .analysis import LABELS, reliable
+from .analysis import DOMAIN_LABELS, LABELS, reliable
 
 DELTA_LABEL = "δ (steps back)"
 
@@ -114,15 +114,29 @@ def memory_network_recall(paths: list):
     return fig
 
 
-def learning_curve_figure(curves: pd.DataFrame):
-    """The dev perplexity of every model trained to the plateau against its updates
-    (``curves`` is :func:`~.analysis.learning_curves`), the best check of each marked."""
-    fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
-    for name, c in curves.groupby(level="model"):
-        updates, ppl = c.index.get_level_values("update"), c["dev perplexity"].to_numpy()
-        line, = ax.plot(updates, ppl, marker=".", label=name)
-        best = int(np.argmin(ppl))
-        ax.plot(updates[best], ppl[best], marker="*", markersize=12, color=line.get_color())
-    ax.set(xlabel="update", ylabel="dev perplexity", yscale="log")
-    ax.legend(fontsize=7, ncol=2)
+def learning_curve_figure(curves: pd.DataFrame, labels: dict | None = None):
+    """The dev perplexity of every model trained to the plateau against its updates, one panel per
+    dev corpus (``curves`` is :func:`~.analysis.learning_curves`; ``labels``: corpus -> its name in
+    the titles, beside :data:`~.analysis.DOMAIN_LABELS`), GRUs solid and LSTMs dashed, the best
+    check of each marked with a star (the weights kept, §4's early stopping). The short setting
+    has no dev checks: an empty frame draws one empty panel that says so."""
+    corpora = list(dict.fromkeys(curves["corpus"])) or [None]
+    fig, axes = plt.subplots(1, len(corpora), figsize=(6.5 * len(corpora), 4.5), layout="constrained", squeeze=False)
+    colours = plt.get_cmap("tab20").colors
+    for ax, corpus in zip(axes[0], corpora):
+        panel = curves[curves["corpus"] == corpus]
+        for i, (name, c) in enumerate(panel.groupby(level="model", sort=False)):
+            updates, ppl = c.index.get_level_values("update"), c["dev perplexity"].to_numpy()
+            colour = colours[(2 * i) % 20 + (2 * i) // 20 % 2]
+            ax.plot(updates, ppl, marker=".", color=colour, ls="--" if c["cell"].iloc[0] == "lstm" else "-", label=name)
+            best = int(np.argmin(ppl))
+            ax.plot(updates[best], ppl[best], marker="*", markersize=12, color=colour)
+        ax.set(xlabel="update", ylabel="dev perplexity")
+        if corpus is None:
+            ax.text(0.5, 0.5, "no dev checks: the short setting trains a fixed number of updates", ha="center",
+                    va="center", transform=ax.transAxes)
+            continue
+        names = {"shakespeare": "Shakespeare", **DOMAIN_LABELS, **(labels or {})}
+        ax.set_title(f"dev set: {names.get(corpus, corpus)}", fontsize=10, loc="left")
+        ax.legend(fontsize=7, ncol=2)
     return fig

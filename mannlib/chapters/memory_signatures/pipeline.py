@@ -2,11 +2,12 @@
 signatures, and write one JSON file per unit under :func:`~.settings.results_dir`.
 
 Every file is written atomically and a finished unit is never redone, so ``python -m mannlib
-reproduce signatures`` can be stopped and restarted; data/signatures holds the paper profile's
-results, committed. Each unit runs on one thread, so its numbers do not depend on ``jobs``.
-In the plateau setting a language model in training is also checkpointed at every dev check
-(``checkpoints/<unit>.ckpt``, removed once its model is stored), so a killed campaign loses at most
-one dev interval of each model in training.
+reproduce signatures`` can be stopped and restarted; data/signatures/plateau holds the paper
+profile's results of the setting the book reads, data/signatures those of the short one, committed.
+Each unit runs on one thread, so its numbers do not depend on ``jobs``. In the plateau setting a
+language model in training is also checkpointed at every dev check (``checkpoints/<unit>.ckpt``,
+removed once its model is stored), so a killed campaign loses at most one dev interval of each
+model in training.
 """
 from __future__ import annotations
 

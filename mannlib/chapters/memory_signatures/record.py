@@ -16,9 +16,10 @@ from .settings import fig4_units, get_profile
 
 
 def reference() -> dict:
-    """notebooks/memory_signatures.ipynb in the quick profile: every unit's perplexities,
-    forward accuracy and recall per δ and layer, the Fig. 4 distances, the memory networks'
-    signatures, and the four claims of :func:`~.verdicts.claims`."""
+    """notebooks/memory_signatures.ipynb in the quick profile of the setting the book reads
+    (:data:`~.settings.TRAINED`): every unit's perplexities, forward accuracy, learning curve (its
+    dev checks, the best and why it stopped) and recall per δ and layer, the Fig. 4 distances, the
+    memory networks' signatures, and the four claims of :func:`~.verdicts.claims`."""
     rows = claims("quick")                                      # trains the quick units
     p, results = get_profile("quick"), pipeline.load_results("quick")
     units = {}
@@ -26,6 +27,9 @@ def reference() -> dict:
         units[name] = {"perplexity": plain(r.get("perplexity", {})),
                        "forward_accuracy": plain(r.get("forward", {}).get("accuracy")),
                        "final_losses": plain(r.get("train", {}).get("losses", [])[-3:]),
+                       "dev_checks": plain(r.get("train", {}).get("dev_checks", [])),
+                       "stopped": r.get("train", {}).get("stopped"),
+                       "best_update": r.get("train", {}).get("best_update"),
                        "marginal": {k: plain(v.marginal) for k, v in r["signatures"].items()},
                        "dropout": {k: plain(v.dropout) for k, v in r["signatures"].items()}}
     fig4 = list(fig4_units(p).values())

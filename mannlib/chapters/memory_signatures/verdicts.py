@@ -1,8 +1,9 @@
 """The chapter's claims: four of Koppula et al. 2018 (Figs. 1-4), each with its verdict.
 
 :func:`judge` is a pure function of the results (name -> result of one unit); :func:`claims`
-makes sure they exist (the paper profile reads data/signatures and trains nothing; quick
-trains the tiny versions if missing, as the chapter does) and judges them. The verdicts'
+makes sure they exist (the paper profile reads the committed results of the setting the book
+reads, data/signatures/plateau, trains nothing and says what is missing; quick trains the tiny
+versions if missing, as the chapter does) and judges them. The verdicts'
 thresholds are the constants below, which the criteria quote.
 """
 from __future__ import annotations
@@ -14,10 +15,10 @@ import numpy as np
 
 from ...methods.signatures import perplexity_gap_ratio, signature_distance
 from ...papers import koppula as K
-from ..base import NOT_TESTED, Claim, pct, points, verdict
+from ..base import NOT_TESTED, Claim, MissingRuns, pct, points, verdict
 from . import pipeline
 from .analysis import DOMAIN_LABELS, MIN_COUNT
-from .settings import Profile, fig4_units, percent, resolve
+from .settings import Profile, fig4_units, percent, resolve, results_dir, units
 
 PAPER = K.PAPER
 
@@ -47,8 +48,17 @@ def mean_recall(result: dict, layer: int = 1) -> float:
 def claims(profile="paper") -> list[tuple[Claim, str]]:
     """The four claims of :func:`judge` on the chapter's results of ``profile`` (a name, or a
     :class:`Profile` of :func:`~.settings.settings`), each with its spread ("one model per
-    setting"). Trains what is missing quietly (paper: nothing, committed)."""
+    setting"). Quick: trains what is missing, quietly. Paper: trains nothing (hours of CPU), and
+    raises :class:`~mannlib.chapters.base.MissingRuns` naming the missing units unless every
+    result is committed, as the other chapters do."""
     p = resolve(profile)
+    if p.name == "paper":
+        out = results_dir(p)
+        missing = [u.name for u in units(p) if not (out / f"{u.name}.json").exists()]
+        if missing:
+            raise MissingRuns(f"the scorecard reads the committed results, and {len(missing)} memory_signatures units "
+                              f"are missing from {out} ({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}): "
+                              "run notebooks/memory_signatures.ipynb or `python -m mannlib reproduce signatures` first")
     with contextlib.redirect_stdout(io.StringIO()):   # one line per unit trained; paper: none (committed)
         pipeline.reproduce(p, jobs=1)
     return [(c, ONE_MODEL) for c in judge(pipeline.load_results(p), p)]
