@@ -33,6 +33,18 @@ def papers() -> dict[str, str]:
 
 
 # --- the table ------------------------------------------------------------------------------------
+PROTOCOL_ROWS = ("_strict",)   # a Wang chapter's extra rows: the same claim under the strict protocol
+
+
+def paper_key(key: str) -> str:
+    """The claim whose paper number a row quotes: its own key, or for a protocol's extra row
+    (``generalise_sann_strict``) the claim it repeats (``generalise_sann``)."""
+    for suffix in PROTOCOL_ROWS:
+        if key.endswith(suffix):
+            return key.removesuffix(suffix)
+    return key
+
+
 def scorecard(profile: str = "paper") -> pd.DataFrame:
     """One row per claim of the three papers, in the book's order. Index (chapter, key: the
     claim's key in its chapter); columns paper, claim, where (the paper's figure or table),
@@ -43,7 +55,7 @@ def scorecard(profile: str = "paper") -> pd.DataFrame:
         says = chapter.paper_says()
         for claim, spread in chapter.claims(profile):
             rows.append({"chapter": name, "key": claim.key, "paper": chapter.PAPER, "claim": claim.claim,
-                         "where": claim.figure, "paper says": says.get(claim.key, ""),
+                         "where": claim.figure, "paper says": says.get(paper_key(claim.key), ""),
                          "ours": claim.ours, "spread": spread, "criterion": claim.criterion,
                          "verdict": claim.verdict})
     return pd.DataFrame(rows).set_index(["chapter", "key"])

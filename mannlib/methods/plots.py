@@ -78,6 +78,44 @@ def learning_curves(df: pd.DataFrame, y: str = "train_acc", band: str | None = "
     return fig
 
 
+def tuning_curves(df: pd.DataFrame, x: str = "examples", y: str = "dev_acc"):
+    """Wang §3.1's tuning, as it went: one panel per model, the development curve of every grid
+    cell it trained (a lighter line for a cell dropped at an earlier rung, the darkest for the
+    longest rung reached).
+
+    df: one row per (model, cell, step) with columns model, cell, rung, ``x`` and ``y``
+    (:func:`mannlib.chapters.wang_runs.tuning_curves`).
+    """
+    _require(df, ["model", "cell", "rung", x, y], "tuning_curves")
+    models = [m for m in MODEL_ORDER if m in set(df["model"])] + sorted(set(df["model"]) - set(MODEL_ORDER))
+    fig, axes = plt.subplots(1, max(len(models), 1), figsize=(3.2 * max(len(models), 1), 3.2), sharey=True,
+                             squeeze=False)
+    colors, top = model_colors(models), max(int(df["rung"].max()), 1) if len(df) else 1
+    for ax, model in zip(axes[0], models):
+        for (cell, rung), g in df[df["model"] == model].groupby(["cell", "rung"], sort=False):
+            ax.plot(g[x], g[y], color=colors[model], alpha=0.25 + 0.75 * rung / top, lw=0.8 + rung * 0.6,
+                    label=cell if rung == top else None)
+        ax.set(title=model, xlabel=x, xscale="log")
+        if any(line.get_label()[:1] != "_" for line in ax.lines):
+            ax.legend(fontsize="x-small")
+    axes[0][0].set(ylabel=y, ylim=(-0.02, 1.02))
+    fig.tight_layout()
+    return fig
+
+
+def by_protocol(df: pd.DataFrame, train_max: float, xlabel: str = "difficulty", y: str = "accuracy"):
+    """Wang Fig. 2a / 5a under each protocol side by side (one panel per value of ``protocol``),
+    median over seeds with the min-max band; df as :func:`accuracy_vs_difficulty`'s plus protocol."""
+    _require(df, ["protocol", "model", "seed", "difficulty", y], "by_protocol")
+    protocols = list(dict.fromkeys(df["protocol"]))
+    fig, axes = plt.subplots(1, len(protocols), figsize=(5.5 * len(protocols), 3.8), sharey=True, squeeze=False)
+    for ax, p in zip(axes[0], protocols):
+        accuracy_vs_difficulty(df[df["protocol"] == p], train_max, y=y, xlabel=xlabel, ax=ax)
+        ax.set_title(f"{p} protocol")
+    fig.tight_layout()
+    return fig
+
+
 def _step_axis(ax, df: pd.DataFrame):
     """x ticks at every step, labelled with the ``symbol`` column when there is one."""
     steps = sorted(df["step"].unique())

@@ -1,6 +1,6 @@
 """The mirror chapter (Wang et al. 2019, §3.2): its runs, tables, verdicts and analyses.
 
-notebooks/mirror.ipynb tells the story; this package computes it, in six small modules:
+notebooks/mirror.ipynb tells the story; this package computes it, in seven small modules:
 
 * :mod:`.settings`: the paper's settings (:mod:`mannlib.papers.wang`), ours, the runs
   (:func:`settings`, :func:`configs`, :func:`load_runs`) and every threshold of a verdict
@@ -17,6 +17,9 @@ notebooks/mirror.ipynb tells the story; this package computes it, in six small m
 * :mod:`.verdicts`: the paper's claims next to ours, each with a verdict from stated thresholds:
   :func:`generalisation_claim`, :func:`baseline_claim`, :func:`convergence_claim`,
   :func:`delimiter_claim`, :func:`policy_claim`, :func:`hypothesis_claim`;
+* :mod:`.protocol`: Wang's protocol (tuned on a development set): :func:`protocol_progress`,
+  :func:`tuning_table`, :func:`tuning_figure`, :func:`protocol_results`, and
+  :func:`protocol_text`, which says which runs the chapter reads (``Settings.protocol``);
 * :mod:`.contract`: what the chapter answers the book (:mod:`mannlib.chapters`): ``PAPER``,
   ``paper_says()``, ``claims(profile)``, ``reference()``, ``RUNS``.
 
@@ -31,6 +34,7 @@ from .analysis import (Analysis, agreement, analyse, analysed_model_note, best_s
 from .contract import PAPER, RUNS, claims, paper_says, reference
 from .figures import (PanelSpec, cell_holding, figure4, figure4_panels, figure4_specs,
                       negative_text)
+from .protocol import protocol_progress, protocol_results, protocol_text, protocol_values, tuning_figure, tuning_table
 from .results import (beyond_scores, closest_seed, fit_text, generalisation_lesson, length_table,
                       show_length_table, sizes_text, steps_to, training_settings, within_scores)
 from .settings import (BASELINES, CALM, CONVERGED, GAP, MEMORY_MODELS, MODELS, OPPOSITE, POLICY_GROUPS,
@@ -45,6 +49,7 @@ __all__ = [
     "Analysis", "agreement", "analyse", "analysed_model_note", "best_seed", "beyond_accuracy", "gate_saturation",
     "hypothesis", "hypothesis_grid", "policy_summary", "seed_agreement", "tann_layout",
     "PAPER", "RUNS", "claims", "paper_says", "reference",
+    "protocol_progress", "protocol_results", "protocol_text", "protocol_values", "tuning_figure", "tuning_table",
     "PanelSpec", "agreement_figure", "cell_holding", "figure4", "figure4_panels", "figure4_specs", "negative_text",
     "beyond_scores", "closest_seed", "fit_text", "generalisation_lesson", "length_table", "show_length_table",
     "sizes_text", "steps_to", "training_settings", "within_scores",

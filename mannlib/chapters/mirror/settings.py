@@ -11,6 +11,8 @@ from ...papers import wang
 from ..wang_common import BASELINES, MEMORY_MODELS, MODELS, SEEDS  # noqa: F401  (the chapter's names)
 from ..base import seed_tuple, subset
 from ..wang_common import check_task_range, positive
+from ..wang_protocol import spec
+from ..wang_runs import choose_run_set, final_configs, final_runs, fixed_knobs
 from ..wang_common import load_runs as load_configs
 
 TRAIN_MAX = wang.MIRROR_TRAIN_MAX              # 5: "The maximum length ... is 5 during the training stage"
@@ -46,6 +48,7 @@ class Settings:
     hidden: int | None = None     # controller size of every model (None: 100 / 16)
     train_max: int = TRAIN_MAX    # training lengths 1..train_max
     test_max: int = TEST_MAX      # test lengths 1..test_max; beyond train_max they measure generalisation
+    protocol: str = "fixed"       # the runs read: paper | strict (Wang's protocol) | fixed (mannlib.chapters.wang_runs)
 
     @property
     def test_lengths(self) -> tuple:
@@ -56,20 +59,28 @@ class Settings:
 def settings(profile: str, analysis_length: int = 5, analysis_seed: int = 0, models=MODELS, seeds=None,
              lr: float | None = None, batch_size: int | None = None, steps: int | None = None,
              cells: int | None = None, width: int | None = None, hidden: int | None = None,
-             train_max: int = TRAIN_MAX, test_max: int = TEST_MAX) -> Settings:
+             train_max: int = TRAIN_MAX, test_max: int = TEST_MAX, protocol: str = "auto") -> Settings:
     """The chapter's settings, every argument a parameter of notebooks/mirror.ipynb (and of
     ``reproduce mirror --set``). The paper profile: Wang's settings, seeds 0-2, 500 analysis
     samples; quick: two seeds of tiny models and 120 samples, enough to exercise every cell in
     seconds. ``seeds`` is a number n (seeds 0..n-1) or a list; ``lr``, ``batch_size``, ``steps``,
     ``cells``, ``width`` and ``hidden`` replace the profile's value when given; ``models`` must
     hold TANN and SANN (the chapter analyses both); training lengths are 1..``train_max``, test
-    lengths 1..``test_max``. A bad value raises ValueError naming the allowed ones."""
+    lengths 1..``test_max``. ``protocol``: which runs to read (:mod:`mannlib.chapters.wang_runs`):
+    ``paper`` or ``strict`` (Wang's protocol: the models' own chosen learning rate and batch size,
+    three seeds at the paper's sizes; only ``models`` may change with it), ``fixed`` (one setting
+    for every model, which the other knobs change) or ``auto`` (``paper`` once its campaign is
+    complete and no fixed-setting knob is set, else ``fixed``). A bad value raises ValueError
+    naming the allowed ones."""
     if profile not in ("paper", "quick"):
         raise ValueError(f"unknown profile {profile!r}; choose one of paper, quick")
     models = subset(models, MODELS, "model")
     if not set(MEMORY_MODELS) <= set(models):
         raise ValueError(f"models must include {' and '.join(MEMORY_MODELS)} (the chapter analyses both); "
                          f"choose from {', '.join(MODELS)}")
+    knobs = fixed_knobs(seeds=seeds, lr=lr, batch_size=batch_size, steps=steps, cells=cells, width=width,
+                        hidden=hidden, train_max=train_max if train_max != TRAIN_MAX else None,
+                        test_max=test_max if test_max != TEST_MAX else None)
     seeds = seed_tuple(seeds) if seeds is not None else (SEEDS if profile == "paper" else QUICK_SEEDS)
     lr = positive("lr", lr, float)
     for name, value in (("batch_size", batch_size), ("steps", steps), ("cells", cells), ("width", width),
@@ -84,8 +95,11 @@ def settings(profile: str, analysis_length: int = 5, analysis_seed: int = 0, mod
         raise ValueError(f"analysis_length must be 3-{MAX_LENGTH}, got {analysis_length}")
     check_task_range("mirror", train_max, TRAIN_MAX, "train_max")
     n = wang.MIRROR_ANALYSIS_N if profile == "paper" else 120
+    protocol = choose_run_set("mirror", protocol, profile, models, knobs)
+    if protocol != "fixed":
+        seeds = spec("mirror", profile).seeds
     return Settings(profile, seeds, n, analysis_length, analysis_seed, models, lr, batch_size, steps, cells, width,
-                    hidden, train_max, test_max)
+                    hidden, train_max, test_max, protocol)
 
 
 def paper_configs() -> list[RunConfig]:
@@ -108,8 +122,11 @@ def overrides(s: Settings, model: str) -> dict:
 
 
 def configs(s: Settings) -> list[RunConfig]:
-    """The runs of the chapter, model by model, then seed: :func:`paper_configs` in the paper
-    profile with the default parameters, otherwise each profile's config with ``s``'s parameters."""
+    """The runs of the chapter, model by model, then seed: under Wang's protocol its final runs
+    (:func:`mannlib.chapters.wang_runs.final_configs`); otherwise :func:`paper_configs` in the
+    paper profile with the default parameters, or each profile's config with ``s``'s parameters."""
+    if s.protocol != "fixed":
+        return final_configs("mirror", s.protocol, s.profile, s.models)
     return [profile_config("mirror", m, s.profile, seed, **overrides(s, m)) for m in s.models for seed in s.seeds]
 
 
@@ -124,5 +141,8 @@ def paper_runs(models=MODELS, seeds=None, lr: float | None = None, batch_size: i
 
 def load_runs(s: Settings) -> list[Run]:
     """Load (or train what is missing of) :func:`configs`: in the paper profile the missing runs
-    train first, two at a time, after an estimate; quick runs train silently."""
+    train first, two at a time, after an estimate; quick runs train silently. Under Wang's
+    protocol, its final runs with the protocol's test scores (the rest of its campaign trains first)."""
+    if s.protocol != "fixed":
+        return final_runs("mirror", s.protocol, s.profile, s.models)
     return load_configs(configs(s), s.profile, "mirror")
