@@ -138,6 +138,19 @@ def test_convergence_claim_text():
     assert "SANN 300 (seeds: 200-300, 1 never), TANN never" in claim.ours
 
 
+def test_convergence_counts_examples_when_the_batch_sizes_differ():
+    # SANN reaches 100% at step 200 with batch 256 (51,200 examples), TANN at step 500 with batch 64
+    # (32,000 examples): fewer steps, but more data; one batch size for both: steps decide
+    curves = curves_reaching([200, 200, 200], [500, 500, 500])
+    same = curves.assign(examples=curves["step"] * 32)
+    assert M.progress_axis(same) == "step" and M.convergence_claim(same).verdict == "reproduced"
+    differ = curves.assign(examples=curves["step"] * curves["model"].map({"sann": 256, "tann": 64}))
+    assert M.progress_axis(differ) == "examples"
+    claim = M.convergence_claim(differ)
+    assert claim.verdict == "not reproduced" and "training examples to 95% training accuracy" in claim.ours
+    assert "SANN 51,200" in claim.ours and "TANN 32,000" in claim.ours
+
+
 def sat_frame(ratios: list[float]) -> pd.DataFrame:
     """A saturation frame for T = 2L + 1 steps where only (input, left) varies: ``ratios``."""
     rows = [(t, g, side, r if (g, side) == ("input", "left") else 0.5)

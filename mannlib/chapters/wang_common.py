@@ -66,9 +66,19 @@ def accuracy_frame(runs: list[Run]) -> pd.DataFrame:
 
 def curve_frame(runs: list[Run]) -> pd.DataFrame:
     """Figs. 2b / 5b's data: every learning-curve point (step, loss, train_acc, dev_acc, ...) with
-    model and seed."""
-    return pd.concat([r.curve.assign(model=r.config.model, seed=r.config.seed) for r in runs],
+    model, seed and examples (training examples seen: step x the run's batch size; under Wang's
+    protocol the models train with different batch sizes, so steps alone do not compare them)."""
+    return pd.concat([r.curve.assign(model=r.config.model, seed=r.config.seed,
+                                     examples=r.curve["step"] * r.config.batch_size) for r in runs],
                      ignore_index=True)
+
+
+def progress_axis(curves: pd.DataFrame, models=MEMORY_MODELS) -> str:
+    """The x of a convergence comparison: "step" while ``models`` trained with one batch size,
+    "examples" when their batch sizes differ (their steps are then not the same amount of data)."""
+    sel = curves[curves["model"].isin(models) & (curves["step"] > 0)]
+    per_model = (sel["examples"] / sel["step"]).groupby(sel["model"]).unique()
+    return "step" if len({b for v in per_model for b in v}) <= 1 else "examples"
 
 
 def models_text(models) -> str:

@@ -67,14 +67,15 @@ def accuracy_vs_difficulty(df: pd.DataFrame, train_max: float, y: str = "accurac
     return fig
 
 
-def learning_curves(df: pd.DataFrame, y: str = "train_acc", band: str | None = "minmax", ax=None):
-    """Wang Fig. 2b / 5b: training performance against training step, median over seeds with a band.
+def learning_curves(df: pd.DataFrame, y: str = "train_acc", band: str | None = "minmax", ax=None, x: str = "step"):
+    """Wang Fig. 2b / 5b: training performance against training step (or ``x``: examples, when
+    the models' batch sizes differ), median over seeds with a band.
 
-    df: one row per (model, seed, step) with columns model, seed, step and ``y`` (the run
+    df: one row per (model, seed, step) with columns model, seed, ``x`` and ``y`` (the run
     cache's curve: train_acc, dev_acc, loss, ...).
     """
     fig, ax = _figure(ax)
-    _median_band(ax, df, "step", y, band)
+    _median_band(ax, df, x, y, band)
     return fig
 
 

@@ -28,7 +28,8 @@ Verdicts are one of :data:`VERDICTS`; the generic pieces (:class:`Claim`, :func:
 :mod:`mannlib.chapters.base`.
 """
 from ..base import VERDICTS, Claim, check_models, claims_table, pct, points, summary, verdict
-from ..wang_common import ABOVE_SHUFFLED, SUPPORTED, accuracy_frame, agreement_figure, curve_frame, models_text
+from ..wang_common import (ABOVE_SHUFFLED, SUPPORTED, accuracy_frame, agreement_figure, curve_frame, models_text,
+                           progress_axis)
 from .analysis import (Analysis, agreement, analyse, analysed_model_note, best_seed, beyond_accuracy,
                        gate_saturation, hypothesis, hypothesis_grid, policy_summary, seed_agreement, tann_layout)
 from .contract import PAPER, RUNS, claims, paper_says, reference
@@ -45,7 +46,7 @@ from .verdicts import (baseline_claim, convergence_claim, delimiter_claim, delim
 
 __all__ = [
     "VERDICTS", "Claim", "check_models", "claims_table", "pct", "points", "summary", "verdict",
-    "ABOVE_SHUFFLED", "SUPPORTED", "accuracy_frame", "curve_frame", "models_text",
+    "ABOVE_SHUFFLED", "SUPPORTED", "accuracy_frame", "curve_frame", "models_text", "progress_axis",
     "Analysis", "agreement", "analyse", "analysed_model_note", "best_seed", "beyond_accuracy", "gate_saturation",
     "hypothesis", "hypothesis_grid", "policy_summary", "seed_agreement", "tann_layout",
     "PAPER", "RUNS", "claims", "paper_says", "reference",

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from ...papers import wang
 from ..base import Claim, claim_records, pct, plain, range_text, require, run_record, seeds_text
-from ..wang_common import MEMORY_MODELS, MODELS, accuracy_frame, curve_frame
+from ..wang_common import MEMORY_MODELS, MODELS, accuracy_frame, curve_frame, progress_axis
 from .analysis import agreement, analyse, best_seed, gate_saturation, hypothesis, policy_summary, seed_agreement
 from .results import beyond_scores, length_table, steps_to, within_scores
 from ..wang_runs import complete, final_runs
@@ -65,12 +65,14 @@ def claims(profile: str = "paper") -> list[tuple[Claim, str]]:
 
     beyond = acc[acc["difficulty"].isin(TEST_LENGTHS)].groupby(["model", "seed"])["accuracy"].mean()
     what = f"mean accuracy at L {TEST_LENGTHS[0]}-{TEST_LENGTHS[-1]}"
-    steps = steps_to(curves).set_index(["model", "seed"])["step"]
+    axis = progress_axis(curves)
+    steps = steps_to(curves, x=axis).set_index(["model", "seed"])["step"]
     best = " and ".join(f"{m.upper()} seed {a.run.config.seed}" for m, a in analyses.items())
     spread = {"generalise_sann": seeds_text(beyond, ["sann"], what),
               "generalise_tann": seeds_text(beyond, ["tann"], what),
               "baselines": seeds_text(beyond, MODELS, what),
-              "converge": "steps to {}, over seeds: ".format(pct(CONVERGED, 0)) + ", ".join(
+              "converge": "{} to {}, over seeds: ".format("steps" if axis == "step" else "training examples",
+                                                        pct(CONVERGED, 0)) + ", ".join(
                   f"{m.upper()} " + ("never" if steps.loc[m].isna().all() else range_text(steps.loc[m].dropna(), "n")
                                      + (f" ({int(steps.loc[m].isna().sum())} never)" if steps.loc[m].isna().any() else ""))
                   for m in MEMORY_MODELS),

@@ -52,12 +52,14 @@ def show_length_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=table.index)
 
 
-def steps_to(curves: pd.DataFrame, threshold: float = CONVERGED, column: str = "train_acc") -> pd.DataFrame:
-    """The first curve step at which ``column`` reaches ``threshold``, per (model, seed); NaN
-    when it never does. Columns model, seed, step."""
+def steps_to(curves: pd.DataFrame, threshold: float = CONVERGED, column: str = "train_acc",
+             x: str = "step") -> pd.DataFrame:
+    """The first curve point (its ``x``: step, or examples) at which ``column`` reaches
+    ``threshold``, per (model, seed); NaN when it never does. Columns model, seed, step (the
+    point's ``x``)."""
     rows = []
     for (model, seed), g in curves.groupby(["model", "seed"], sort=False):
-        hit = g.loc[g[column] >= threshold, "step"]
+        hit = g.loc[g[column] >= threshold, x]
         rows.append({"model": model, "seed": seed, "step": float(hit.min()) if len(hit) else np.nan})
     return pd.DataFrame(rows, columns=["model", "seed", "step"])
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ...methods import analysis as A
 from ..base import NOT_TESTED, Claim, check_models, pct, points, verdict
-from ..wang_common import ABOVE_SHUFFLED, BASELINES, MEMORY_MODELS, SUPPORTED
+from ..wang_common import ABOVE_SHUFFLED, BASELINES, MEMORY_MODELS, SUPPORTED, progress_axis
 from .analysis import Analysis
 from .results import beyond_scores, steps_to
 from .settings import CALM, CONVERGED, GAP, OPPOSITE, SHARP, TARGET, TEST_LENGTHS
@@ -67,18 +67,21 @@ def _steps_text(steps: pd.Series) -> str:
 
 def convergence_claim(curves: pd.DataFrame, threshold: float = CONVERGED) -> Claim:
     """Fig. 2b, "SANN converges faster than TANN": the step at which the training accuracy
-    first reaches ``threshold``. Reproduced: SANN's median is smaller; partly: SANN's fastest
-    seed beats TANN's fastest."""
+    first reaches ``threshold`` (in training examples instead when SANN and TANN trained with
+    different batch sizes, as under Wang's protocol: :func:`~mannlib.chapters.wang_common.progress_axis`).
+    Reproduced: SANN's median is smaller; partly: SANN's fastest seed beats TANN's fastest."""
     check_models(curves, MEMORY_MODELS, "convergence_claim")
-    steps = steps_to(curves, threshold)
+    x = progress_axis(curves) if "examples" in curves.columns else "step"
+    unit = "steps" if x == "step" else "training examples"
+    steps = steps_to(curves, threshold, x=x)
     by = {m: steps.loc[steps["model"] == m, "step"] for m in MEMORY_MODELS}
     inf = {m: s.fillna(np.inf) for m, s in by.items()}
     full = inf["sann"].median() < inf["tann"].median()
     partial = inf["sann"].min() < inf["tann"].min()
-    ours = (f"steps to {pct(threshold, 0)} training accuracy, median over seeds: SANN {_steps_text(by['sann'])}, "
+    ours = (f"{unit} to {pct(threshold, 0)} training accuracy, median over seeds: SANN {_steps_text(by['sann'])}, "
             f"TANN {_steps_text(by['tann'])}")
     return Claim("converge", "SANN converges faster than TANN", "Fig. 2b",
-                 f"reproduced: SANN's median steps to {pct(threshold, 0)} training accuracy are fewer; "
+                 f"reproduced: SANN's median {unit} to {pct(threshold, 0)} training accuracy are fewer; "
                  "partly: its fastest seed is faster", ours, verdict(full, partial))
 
 
