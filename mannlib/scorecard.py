@@ -61,14 +61,24 @@ def scorecard(profile: str = "paper") -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["chapter", "key"])
 
 
+def headline(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows that judge a paper's claims under the paper's protocol: all but a protocol's extra
+    rows (``*_strict``, the same claim under another protocol, shown but not counted)."""
+    if "key" not in df.index.names:
+        return df
+    return df[[paper_key(k) == k for k in df.index.get_level_values("key")]]
+
+
 def verdict_counts(df: pd.DataFrame) -> pd.Series:
-    """How many rows have each verdict, every verdict of :data:`VERDICTS` listed (zeros included)."""
-    return df["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0).rename("claims")
+    """How many headline rows (:func:`headline`) have each verdict, every verdict of
+    :data:`VERDICTS` listed (zeros included)."""
+    return headline(df)["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0).rename("claims")
 
 
 def summary(df: pd.DataFrame) -> pd.DataFrame:
     """How much of each paper holds: one row per chapter (named by its chapter's ``PAPER``, in the book's
-    order) and a last row "all three papers"; columns the :data:`VERDICTS` (counts) and "claims"."""
+    order) and a last row "all three papers"; columns the :data:`VERDICTS` (counts of headline
+    rows: a protocol's extra rows are not counted twice) and "claims"."""
     rows = {get_chapter(c).PAPER: verdict_counts(df.loc[[c]]) for c in dict.fromkeys(df.index.get_level_values("chapter"))}
     rows["all three papers"] = verdict_counts(df)
     table = pd.DataFrame(rows).T.rename_axis("paper")

@@ -33,7 +33,7 @@ def test_rows_for_every_paper_with_allowed_verdicts(paper):
 
 def test_counts_list_every_verdict(paper):
     counts = SC.verdict_counts(paper)
-    assert list(counts.index) == list(SC.VERDICTS) and counts.sum() == len(paper)
+    assert list(counts.index) == list(SC.VERDICTS) and counts.sum() == len(SC.headline(paper))
     fake = pd.DataFrame({"verdict": ["partly", "partly", "reproduced"]})
     assert SC.verdict_counts(fake).to_dict() == {"reproduced": 1, "partly": 2, "not reproduced": 0, "not testable": 0}
 
@@ -95,6 +95,16 @@ def test_summary_counts_each_chapter_and_all():
     assert table.loc["all three papers"].tolist() == [1, 1, 1, 2, 5]
     html = SC.summary_html(table)
     assert html.count("<tr>") == 4 and f'background-color: {SC.COLOURS["not testable"]}">not testable</th>' in html
+
+
+def test_a_protocols_extra_rows_are_shown_but_not_counted():
+    card = fake_card([("mirror", "a", "reproduced"), ("mirror", "a_strict", "not reproduced"),
+                      ("mirror", "b", "partly")])
+    assert list(SC.headline(card).index.get_level_values("key")) == ["a", "b"]
+    assert SC.verdict_counts(card).to_dict() == {"reproduced": 1, "partly": 1, "not reproduced": 0, "not testable": 0}
+    assert SC.summary(card).loc["all three papers", "claims"] == 2
+    assert SC.paper_key("a_strict") == "a" and SC.paper_key("baselines") == "baselines"
+    assert SC.card_html(card).count('class="verdict"') == 3                      # shown: every row
 
 
 def test_card_rows_put_the_verdict_first_and_fold_the_long_text():
