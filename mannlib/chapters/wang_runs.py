@@ -127,10 +127,11 @@ def progress_text(task: str, protocol: str, profile: str = "paper", models=W.MOD
     if complete(task, protocol, profile, models):
         return (f"the {protocol} protocol's campaign is complete: every model has its chosen cell trained with "
                 f"{len(W.spec(task, profile).seeds)} seeds")
-    chosen = [m.upper() for m in p.index if p.loc[m, "chosen"] is not None]
+    chosen = [m.upper() for m in p.index if pd.notna(p.loc[m, "chosen"])]    # pandas holds a missing cell as NaN
     return (f"the {protocol} protocol's campaign is under way: {int(p['runs trained'].sum())} of the "
             f"{int(p['runs so far'].sum())} tuning runs determined so far are trained, and "
-            + (f"{' and '.join(chosen)} {'has' if len(chosen) == 1 else 'have'} a chosen cell" if chosen
+            + (f"{' and '.join([', '.join(chosen[:-1]), chosen[-1]] if len(chosen) > 1 else chosen)} "
+               f"{'has' if len(chosen) == 1 else 'have'} a chosen cell" if chosen
                else "no model has a chosen cell yet"))
 
 

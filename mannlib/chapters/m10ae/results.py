@@ -1,8 +1,8 @@
 """The M10AE chapter's results (Wang et al. 2019, Fig. 5): the tuning grid and whether it decides
 (:func:`tuning_table`, :func:`grid_choice`), accuracy per #LPO (:func:`lpo_scores`,
-:func:`range_table`), training cost (:func:`wall_times`), whether longer training helps
-(:func:`longer_training`, :func:`longer_text`, :func:`plot_longer`) and how much a curve still
-gains at its end (:func:`late_gain`)."""
+:func:`range_table`), training cost (:func:`wall_times`, :func:`run_epochs`, :func:`claim_epochs`),
+whether longer training helps (:func:`longer_training`, :func:`longer_text`, :func:`plot_longer`)
+and how much a curve still gains at its end (:func:`late_gain`)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -10,7 +10,8 @@ import pandas as pd
 from ...engine.cache import Run
 from ..base import epochs, noise
 from ..wang_common import NAMES, model_order
-from .settings import CHOSEN, MODELS, TEST_LPO, TRAIN_MAX, lpo_ranges, span
+from .settings import CHOSEN, MODELS, TEST_LPO, TRAIN_MAX, Settings, lpo_ranges, span
+from .settings import budget as run_budget
 
 
 def tuning_table(runs: list[Run]) -> pd.DataFrame:
@@ -68,13 +69,32 @@ def range_table(acc: pd.DataFrame, train_max: int = TRAIN_MAX) -> pd.DataFrame:
     return pd.DataFrame(out, index=t.index)
 
 
+def trained_steps(run: Run) -> int:
+    """The updates ``run`` made: its config's, or fewer for a run stopped by patience (Wang's
+    protocol: its summary's ``steps``)."""
+    return int((getattr(run, "summary", None) or {}).get("steps", run.config.steps))
+
+
 def wall_times(runs: list[Run]) -> pd.DataFrame:
-    """Training cost per model (median over its runs): steps, wall seconds, ms per step, epochs."""
-    rows = [{"model": r.config.model, "steps": r.config.steps, "wall_s": float(r.manifest["wall_s"]),
-             "ms_per_step": 1000 * float(r.manifest["wall_s"]) / r.config.steps,
-             "epochs": epochs(r.config.steps, r.config.batch_size, r.config.train_examples)} for r in runs]
+    """Training cost per model (median over its runs): steps trained, wall seconds, ms per step, epochs."""
+    rows = [{"model": r.config.model, "steps": trained_steps(r), "wall_s": float(r.manifest["wall_s"]),
+             "ms_per_step": 1000 * float(r.manifest["wall_s"]) / trained_steps(r),
+             "epochs": epochs(trained_steps(r), r.config.batch_size, r.config.train_examples)} for r in runs]
     df = pd.DataFrame(rows).groupby("model").median()
     return df.loc[[m for m in MODELS if m in df.index]]
+
+
+def run_epochs(runs: list[Run]) -> pd.Series:
+    """Passes over its fixed training set that each run made, indexed (model, seed)."""
+    return pd.Series({(r.config.model, r.config.seed): epochs(trained_steps(r), r.config.batch_size,
+                                                             r.config.train_examples) for r in runs})
+
+
+def claim_epochs(s: Settings, runs: list[Run]) -> float | pd.Series:
+    """The epochs :func:`mannlib.chapters.m10ae.convergence_claim` puts on Fig. 5b's curves: the
+    fixed setting's budget (one number, :func:`budget`), or under Wang's protocol, whose runs
+    stop when their development accuracy stops improving, each run's own (:func:`run_epochs`)."""
+    return run_budget(s, runs[0].config)["epochs"] if s.protocol == "fixed" else run_epochs(runs)
 
 
 def longer_training(long_runs: list[Run], runs: list[Run], train_max: int = TRAIN_MAX) -> pd.DataFrame:

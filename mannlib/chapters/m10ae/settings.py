@@ -5,15 +5,19 @@ so that the prose quotes them and the code and the prose cannot drift apart.
 Runs: :func:`grid_configs` (Wang §3.1's learning-rate x batch-size grid, tuned on the dev set),
 :func:`configs` (srnn, lstm, tann, sann x seeds at :data:`CHOSEN`) and :func:`long_configs`
 (eight times the budget), together what ``python -m mannlib reproduce m10ae`` trains
-(:func:`paper_configs`); :func:`budget` says how much training that is. The #LPO ranges follow
-the ``train_max`` parameter (:func:`lpo_ranges`, :func:`span`): training on 0..m, testing beyond
-it on m+1..20.
+(:func:`paper_configs`): the *fixed setting* (one learning rate and batch size for every model);
+:func:`budget` says how much training that is. The #LPO ranges follow the ``train_max``
+parameter (:func:`lpo_ranges`, :func:`span`): training on 0..m, testing beyond it on m+1..20.
+Under Wang's protocol (``Settings.protocol``, :mod:`mannlib.chapters.wang_runs`) the main runs
+are the protocol's final runs; the grid and the long runs stay the fixed setting's
+(:func:`fixed_settings`).
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
 
+from ...engine.cache import Run
 from ...engine.config import RunConfig, profile_config
 from ...engine.sweep import grid
 from ...papers import wang
@@ -21,7 +25,9 @@ from ..base import epochs
 from ..wang_common import BASELINES, MEMORY_MODELS, MODELS, SEEDS  # noqa: F401  (the chapter's names)
 from ..base import seed_tuple, subset
 from ..wang_common import check_task_range, positive
-from ..wang_common import load_runs  # noqa: F401  (the notebook's: C.load_runs(configs, profile))
+from ..wang_common import load_runs as load_configs
+from ..wang_protocol import spec
+from ..wang_runs import choose_run_set, final_configs, final_runs, fixed_knobs
 
 TRAIN_MAX = wang.M10AE_TRAIN_MAX_LPO         # 14: "The maximum #LPO is 14 for training ..."
 TEST_MAX = wang.M10AE_TEST_MAX_LPO           # 20: "... and 20 for validation" (§3.3)
@@ -92,6 +98,7 @@ class Settings:
     hidden: int | None = None        # controller size of every model (None: 100; quick: 16)
     train_max: int = TRAIN_MAX       # training #LPO 0..train_max (Wang: 14); tested beyond it up to 20
     models: tuple = MODELS           # the models trained and compared (SANN always: the chapter tunes and analyses it)
+    protocol: str = "fixed"          # the main runs read: paper | strict (Wang's protocol) | fixed (wang_runs)
 
     @property
     def train_lpo(self) -> tuple:
@@ -106,7 +113,7 @@ class Settings:
 
 def settings(profile: str, steps: int | None = None, seeds=None, lr: float | None = None,
              batch_size: int | None = None, cells: int | None = None, width: int | None = None,
-             hidden: int | None = None, train_max: int = TRAIN_MAX, models=MODELS) -> Settings:
+             hidden: int | None = None, train_max: int = TRAIN_MAX, models=MODELS, protocol: str = "auto") -> Settings:
     """The chapter's settings, every argument a parameter of notebooks/m10ae.ipynb (and of
     ``reproduce m10ae --set``). paper: Wang's settings at our :data:`STEPS` (or ``steps``),
     seeds 0-2, 500 analysis expressions; quick: two seeds of tiny models for 30 steps, scored at
@@ -115,13 +122,20 @@ def settings(profile: str, steps: int | None = None, seeds=None, lr: float | Non
     ``hidden`` replace the profile's value in the main and long runs (the tuning grid keeps its
     own learning rates and batch sizes but takes the sizes); ``train_max`` m trains on #LPO 0..m
     and tests on m+1..20 (Wang §3.3: 14); ``models`` must hold SANN (the chapter tunes and
-    analyses it). A bad value raises ValueError naming the allowed ones."""
+    analyses it). ``protocol``: which main runs to read (:mod:`mannlib.chapters.wang_runs`):
+    ``paper`` or ``strict`` (Wang's protocol: each model's own learning rate, batch size and
+    cells chosen on the development set, trained until it stopped improving, three seeds; only
+    ``models`` may change with it), ``fixed`` (one setting for every model, which the other
+    parameters change) or ``auto`` (``paper`` once its campaign is complete and no fixed-setting
+    parameter is set, else ``fixed``). A bad value raises ValueError naming the allowed ones."""
     if profile not in ("paper", "quick"):
         raise ValueError(f"unknown profile {profile!r}; choose one of paper, quick")
     models = subset(models, MODELS, "model")
     if "sann" not in models:
         raise ValueError("models must include sann (the chapter tunes and analyses it); "
                          f"choose from {', '.join(MODELS)}")
+    knobs = fixed_knobs(steps=steps, seeds=seeds, lr=lr, batch_size=batch_size, cells=cells, width=width,
+                        hidden=hidden, train_max=train_max if train_max != TRAIN_MAX else None)
     seeds = seed_tuple(seeds) if seeds is not None else (SEEDS if profile == "paper" else QUICK_SEEDS)
     lr = positive("lr", lr, float)
     for name, value in (("steps", steps), ("batch_size", batch_size), ("cells", cells), ("width", width),
@@ -130,8 +144,11 @@ def settings(profile: str, steps: int | None = None, seeds=None, lr: float | Non
     if isinstance(train_max, bool) or not isinstance(train_max, int) or not 0 <= train_max < wang.M10AE_TEST_MAX_LPO:
         raise ValueError(f"train_max must be an integer #LPO 0-{wang.M10AE_TEST_MAX_LPO - 1}, got {train_max!r}")
     check_task_range("m10ae", train_max, TRAIN_MAX, "train_max")
+    protocol = choose_run_set("m10ae", protocol, profile, models, knobs)
+    if protocol != "fixed":
+        seeds = spec("m10ae", profile).seeds
     knobs = dict(lr=lr, batch_size=batch_size, cells=cells, width=width, hidden=hidden, train_max=train_max,
-                 models=models)
+                 models=models, protocol=protocol)
     if profile == "paper":
         return Settings("paper", seeds, steps or STEPS, wang.M10AE_ANALYSIS_N, **knobs)
     return Settings("quick", seeds, steps or 30, 200, **knobs)
@@ -155,10 +172,23 @@ def knob_overrides(s: Settings, model: str, optimiser: bool = True) -> dict:
     return out
 
 
+def fixed_settings(s: Settings) -> Settings:
+    """``s`` in the fixed setting: itself, or for a chapter reading Wang's protocol (whose other
+    parameters are the defaults) the default fixed setting of its profile and models, whose grid
+    and long runs the chapter still shows."""
+    if s.protocol == "fixed":
+        return s
+    return dataclasses.replace(s, protocol="fixed", seeds=SEEDS if s.profile == "paper" else QUICK_SEEDS)
+
+
 def configs(s: Settings) -> list[RunConfig]:
-    """The chapter's main runs: every model of ``s.models`` x seed at :data:`CHOSEN` with
-    :data:`CELLS` cells and ``s.steps`` updates on the fixed 80k training set (paper), or tiny
-    quick versions scored at :func:`quick_lpo`; the parameters of ``s`` replace what they name."""
+    """The chapter's main runs: under Wang's protocol its final runs (each model's chosen cell x
+    seed, :func:`mannlib.chapters.wang_runs.final_configs`); in the fixed setting every model of
+    ``s.models`` x seed at :data:`CHOSEN` with :data:`CELLS` cells and ``s.steps`` updates on
+    the fixed 80k training set (paper), or tiny quick versions scored at :func:`quick_lpo`; the
+    parameters of ``s`` replace what they name."""
+    if s.protocol != "fixed":
+        return final_configs("m10ae", s.protocol, s.profile, s.models)
     if s.profile == "paper":
         return [profile_config("m10ae", m, "paper", seed, **{**paper_overrides(m, s.steps), **knob_overrides(s, m)})
                 for m in s.models for seed in s.seeds]
@@ -169,7 +199,9 @@ def configs(s: Settings) -> list[RunConfig]:
 
 def long_configs(s: Settings) -> list[RunConfig]:
     """:data:`LONG_MODELS` (those of ``s.models``) x seeds at :data:`LONG_STEPS` updates, otherwise the main runs'
-    settings (paper); quick: the quick runs of those models with 60 steps."""
+    settings (paper); quick: the quick runs of those models with 60 steps. Always the fixed
+    setting's (:func:`fixed_settings`): under a protocol they are compared with its main runs."""
+    s = fixed_settings(s)
     if s.profile == "paper":
         long = dataclasses.replace(s, steps=LONG_STEPS)
         return [c.replace(eval_every=LONG_EVAL_EVERY) for c in configs(long) if c.model in LONG_MODELS]
@@ -180,7 +212,8 @@ def grid_configs(s: Settings) -> list[RunConfig]:
     """Wang §3.1's tuning grid for SANN (seed 0): lr x batch size, each run seeing
     :data:`GRID_EXAMPLES` training examples (so a batch of 256 makes 50 updates, one of 32 400)
     and scored on :data:`GRID_DEV_N` dev examples per training #LPO (0-14). Quick: the quick learning rate
-    and 1e-4 at the quick batch size, 20 steps each."""
+    and 1e-4 at the quick batch size, 20 steps each. The fixed setting's whatever ``s.protocol``
+    (a protocol has its own tuning: :mod:`mannlib.chapters.wang_protocol`)."""
     if s.profile == "paper":
         base = profile_config("m10ae", "sann", "paper", 0, **{**paper_overrides("sann", 1),
                                                                 "dev_n": GRID_DEV_N, "eval_n": 20,
@@ -194,15 +227,17 @@ def grid_configs(s: Settings) -> list[RunConfig]:
 
 
 def every_config(s: Settings) -> list[RunConfig]:
-    """The grid, main and long runs of ``s``, each once: what the notebook trains or loads."""
-    return list({c.to_json(): c for c in grid_configs(s) + configs(s) + long_configs(s)}.values())
+    """The grid, main and long runs of ``s``, each once: what the notebook trains or loads (under
+    a protocol also the fixed setting's main runs, which its long runs are compared with)."""
+    fixed = configs(fixed_settings(s)) if s.protocol != "fixed" else []
+    return list({c.to_json(): c for c in grid_configs(s) + configs(s) + fixed + long_configs(s)}.values())
 
 
 def paper_configs() -> list[RunConfig]:
     """Wang §3.3, Figs. 5-9: the §3.1 tuning grid (SANN, lr x batch size), then srnn, lstm, tann,
     sann at the chosen setting, three seeds each, then the long runs (what ``python -m mannlib
-    reproduce m10ae`` trains)."""
-    s = settings("paper")
+    reproduce m10ae`` trains: the fixed setting)."""
+    s = settings("paper", protocol="fixed")
     return grid_configs(s) + configs(s) + long_configs(s)
 
 
@@ -211,8 +246,22 @@ def paper_runs(steps: int | None = None, seeds=None, lr: float | None = None, ba
                train_max: int = TRAIN_MAX, models=MODELS) -> list[RunConfig]:
     """``reproduce m10ae``: :func:`paper_configs`; with parameters (``reproduce m10ae --set
     cells=10``, ``--set models='["sann","lstm"]'``: the notebook's names), the grid, main and
-    long runs of :func:`settings` with them, each once."""
-    return every_config(settings("paper", steps, seeds, lr, batch_size, cells, width, hidden, train_max, models))
+    long runs of :func:`settings` with them, each once: always the fixed setting (Wang's protocol
+    trains with ``reproduce m10ae --protocol paper``)."""
+    return every_config(settings("paper", steps, seeds, lr, batch_size, cells, width, hidden, train_max, models,
+                                 protocol="fixed"))
+
+
+def load_runs(what, profile: str | None = None, name: str = "runs") -> list[Run]:
+    """``what`` a :class:`Settings`: the chapter's main runs (:func:`configs`), under Wang's
+    protocol with the protocol's test scores (the strict protocol's carry no weights; the rest of
+    its campaign trains first); ``what`` a list of configs: those runs in ``profile``. Missing
+    runs train first (:func:`mannlib.chapters.wang_common.load_runs`)."""
+    if not isinstance(what, Settings):
+        return load_configs(what, profile, name)
+    if what.protocol != "fixed":
+        return final_runs("m10ae", what.protocol, what.profile, what.models)
+    return load_configs(configs(what), what.profile, "m10ae")
 
 
 def budget(s: Settings, config: RunConfig) -> dict:

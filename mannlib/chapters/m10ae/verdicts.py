@@ -100,10 +100,12 @@ def longer_claims(long_acc: pd.DataFrame, n_per_lpo: int = 500, train_max: int =
             for c in (generalisation_claim(long_acc, LONG_MODELS, train_max), srnn_claim(long_acc, n_per_lpo))]
 
 
-def convergence_claim(curves: pd.DataFrame, epochs: float) -> Claim:
+def convergence_claim(curves: pd.DataFrame, epochs) -> Claim:
     """Fig. 5b, "all the models converge slowly, which indicates the complexity of the task".
     ``curves``: :func:`curve_frame`; ``epochs``: the passes over its training set that a run
-    makes in all (:func:`budget`), so that step k of a run of n steps is k / n * epochs epochs.
+    makes in all, one number for every run (:func:`budget`) or per (model, seed) (Wang's
+    protocol, runs stopped by patience: :func:`run_epochs`), so that step k of a run of n steps
+    is k / n * epochs epochs.
 
     Tests, on each model's training accuracy (median over seeds), that the curve *converges*:
     it flattens (gains < RISING over its last quarter, :func:`late_gain`) at a solution
@@ -114,17 +116,21 @@ def convergence_claim(curves: pd.DataFrame, epochs: float) -> Claim:
     curve cut short, still rising or still near guessing, shows neither where nor how slowly it
     converges, and the paper gives no number to compare a partial curve with."""
     gain = late_gain(curves)
+    per_run = dict(epochs) if isinstance(epochs, (dict, pd.Series)) else None
     ends, settle = {}, {}
     for (model, seed), g in curves.groupby(["model", "seed"], sort=False):
         g = g.sort_values("step")
         final = g["train_acc"].iloc[-1]
         first = g.loc[g["train_acc"] >= final - RISING, "step"].iloc[0]
-        ends[(model, seed)], settle[(model, seed)] = final, first / g["step"].max() * epochs
+        e = per_run[(model, seed)] if per_run is not None else epochs
+        ends[(model, seed)], settle[(model, seed)] = final, first / g["step"].max() * e
     end = pd.Series(ends).groupby(level=0).median().loc[gain.index]
     settled = pd.Series(settle).groupby(level=0).median().loc[gain.index]
     converged = (gain < RISING) & (end >= LEARNED)
     slow = settled > SLOW_EPOCHS
-    ours = f"training accuracy after {epochs:.2f} epochs (median over seeds; gain over the last 25% of steps): " + \
+    trained = (f"{epochs:.2f} epochs" if per_run is None else
+               f"{min(per_run.values()):.1f}-{max(per_run.values()):.1f} epochs, each run until it stopped improving")
+    ours = f"training accuracy after {trained} (median over seeds; gain over the last 25% of steps): " + \
         ", ".join(f"{m.upper()} {pct(end[m], 0)} ({100 * gain[m]:+.1f} points)" for m in gain.index)
     if converged.all():
         ours += "; within " + points(RISING) + " of it from epoch " + ", ".join(

@@ -136,7 +136,8 @@ def paper_runs(models=MODELS, seeds=None, lr: float | None = None, batch_size: i
     """``reproduce mirror``: :func:`paper_configs`; with parameters (``reproduce mirror --set
     cells=5``: the notebook's names), the paper-profile runs of :func:`settings` with them."""
     return configs(settings("paper", models=models, seeds=seeds, lr=lr, batch_size=batch_size, steps=steps,
-                            cells=cells, width=width, hidden=hidden, train_max=train_max, test_max=test_max))
+                            cells=cells, width=width, hidden=hidden, train_max=train_max, test_max=test_max,
+                            protocol="fixed"))   # Wang's protocol is `reproduce mirror --protocol paper`
 
 
 def load_runs(s: Settings) -> list[Run]:
