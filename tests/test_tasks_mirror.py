@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from mannlib.tasks import get_task
+from mannlib.tasks.base import TaskError
 from mannlib.tasks.mirror import labels
 
 
@@ -37,6 +38,49 @@ def test_encode_vectors_delimiter_and_mask():
         assert b.mask[i].tolist() == [L < t <= 2 * L for t in range(T)]
         assert b.y[i, b.mask[i]].tolist() == [[float(c) for c in v] for v in ex.target]
         assert b.y[i, ~b.mask[i]].abs().sum() == 0
+
+
+def token_by_token(task, examples):
+    """The readable encoding, token by token: the specification of Mirror.encode's vectorised one."""
+    from mannlib.tasks.base import answer_aligned_batch
+    xs, ys = [], []
+    for ex in examples:
+        x = torch.zeros(len(ex.input), task.input_size)
+        for t, tok in enumerate(ex.input):
+            if tok == "<EOS>":
+                x[t, -1] = 1.0
+            else:
+                x[t, :-1] = torch.tensor([float(c) for c in tok])
+        xs.append(x)
+        ys.append(torch.stack([torch.tensor([float(c) for c in tok]) for tok in ex.target]))
+    return answer_aligned_batch(xs, ys, [ex.difficulty for ex in examples])
+
+
+@pytest.mark.parametrize("bits,difficulty", [(9, None), (9, 10), (5, 3), (12, 1)])
+def test_encode_matches_the_token_by_token_reading(bits, difficulty):
+    task = get_task("mirror", bits=bits)
+    exs = task.sample(np.random.default_rng(bits), 64, difficulty)
+    exs += task.analysis_set(np.random.default_rng(1), 8, 5) if bits >= 4 else []
+    fast, spec = task.encode(exs), token_by_token(task, exs)
+    for name in ("x", "y", "mask"):
+        a, b = getattr(fast, name), getattr(spec, name)
+        assert a.dtype == b.dtype and torch.equal(a, b), name
+
+
+def test_sampling_draws_the_same_bits_as_before():
+    # the bit strings are the rng's integers(0, 2, (L, bits)) rows, in order: committed runs depend on it
+    rng, ref = np.random.default_rng(7), np.random.default_rng(7)
+    ex = get_task("mirror").sample_one(rng, 6)
+    assert ex.input[:6] == ["".join(map(str, v)) for v in ref.integers(0, 2, size=(6, 9))]
+
+
+@pytest.mark.parametrize("token", ["00000000", "0000000002", "00000000x", "00000000é", ""])
+def test_a_bad_token_is_named(token):
+    task = get_task("mirror")
+    ex = task.sample_one(np.random.default_rng(0), 2)
+    ex.input[1] = token
+    with pytest.raises(TaskError, match=f"mirror token {token!r} is neither '<EOS>' nor a 9-character bit string"):
+        task.encode([ex])
 
 
 def test_score_counts_whole_sequences_and_bits():

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from . import TASKS
-from .base import Batch, Example, Task, TaskError, answer_aligned_batch
+from .base import Batch, Example, Task, TaskError
 
 EOS = "<EOS>"
 
@@ -47,29 +47,49 @@ class Mirror(Task):
 
     def sample_one(self, rng: np.random.Generator, difficulty: int) -> Example:
         vectors = rng.integers(0, 2, size=(difficulty, self.bits))  # (L, bits) Bernoulli(0.5)
-        return self._example(["".join(map(str, v)) for v in vectors])
+        return self._example([row.tobytes().decode("ascii") for row in (vectors + ord("0")).astype(np.uint8)])
 
     def _example(self, seq: list[str]) -> Example:
         L = len(seq)
         return Example(input=seq + [EOS] + [self.blank] * L, target=seq[::-1], difficulty=L)
 
     def encode(self, examples: list[Example]) -> Batch:
-        xs, ys = [], []
-        for ex in examples:
-            x = torch.zeros(len(ex.input), self.input_size)            # (T, bits + 1)
+        """x: (B, T, bits + 1), the bits of each vector and the delimiter channel (1 at <EOS>
+        only); y: (B, T, bits), the target vectors at the answer steps (:func:`answer_aligned_batch`'s
+        layout). Vectorised over the batch (mirror's batches are built every update, and a
+        token-by-token loop cost as much as the model's step); tests/test_tasks_mirror.py checks it
+        against the token-by-token reading."""
+        B, T = len(examples), max(len(ex.input) for ex in examples)
+        x = np.zeros((B, T, self.input_size), dtype=np.float32)
+        y = np.zeros((B, T, self.bits), dtype=np.float32)
+        mask = np.zeros((B, T), dtype=bool)
+        at, tokens, eos, answer, targets = [], [], [], [], []    # (example, step) of each kind of entry
+        for i, ex in enumerate(examples):
             for t, tok in enumerate(ex.input):
-                if tok == EOS:
-                    x[t, -1] = 1.0
-                else:
-                    x[t, :-1] = self._bits(tok)
-            xs.append(x)
-            ys.append(torch.stack([self._bits(tok) for tok in ex.target]))  # (L, bits)
-        return answer_aligned_batch(xs, ys, [ex.difficulty for ex in examples])
+                (eos if tok == EOS else at).append((i, t))
+                if tok != EOS:
+                    tokens.append(tok)
+            end = len(ex.input)
+            answer += [(i, t) for t in range(end - len(ex.target), end)]
+            targets += ex.target
+        if at:
+            x[tuple(np.array(at).T) + (slice(0, -1),)] = self._bit_rows(tokens)
+        if eos:
+            x[tuple(np.array(eos).T) + (-1,)] = 1.0
+        rows = tuple(np.array(answer).T)
+        y[rows] = self._bit_rows(targets)
+        mask[rows] = True
+        return Batch(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(mask),
+                     torch.tensor([ex.difficulty for ex in examples], dtype=torch.long))
 
-    def _bits(self, tok: str) -> torch.Tensor:
-        if len(tok) != self.bits or set(tok) - {"0", "1"}:
-            raise TaskError(f"mirror token {tok!r} is neither {EOS!r} nor a {self.bits}-character bit string")
-        return torch.tensor([float(c) for c in tok])
+    def _bit_rows(self, tokens: list[str]) -> np.ndarray:
+        """(n, bits) float32 of n bit-string tokens; TaskError naming the first bad token."""
+        codes = np.frombuffer("".join(tokens).encode("ascii", "replace"), dtype=np.uint8)
+        if codes.size != len(tokens) * self.bits or not np.isin(codes, (48, 49)).all() \
+                or any(len(tok) != self.bits for tok in tokens):
+            bad = next(tok for tok in tokens if len(tok) != self.bits or set(tok) - {"0", "1"})
+            raise TaskError(f"mirror token {bad!r} is neither {EOS!r} nor a {self.bits}-character bit string")
+        return (codes.reshape(len(tokens), self.bits) - 48).astype(np.float32)
 
     # --- analysis set (§3.2 "Analysis") ---------------------------------------------------------
     def analysis_set(self, rng: np.random.Generator, n: int = 500, length: int = 5) -> list[Example]:
