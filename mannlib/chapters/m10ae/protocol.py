@@ -12,31 +12,28 @@ from ...engine.config import profile_config
 from ...methods import plots as P
 from .. import wang_runs as R
 from .results import run_epochs
-from .settings import MEMORY_MODELS, MODELS, TRAIN_EXAMPLES, TRAIN_MAX, Settings, budget, configs, fixed_settings
+from .settings import (MEMORY_MODELS, MODELS, TRAIN_EXAMPLES, TRAIN_MAX, Settings, budget, configs, fixed_settings,
+                       span)
 
 TASK = "m10ae"
 
 
 def reading_values(s: Settings, runs: list[Run]) -> dict:
-    """Which runs the chapter's figures read, as glue values for the prose: ``protocol_text``
-    (after the tuning grid), ``budget_text`` and ``budget_note`` (the training budget of
-    ``runs``, the main runs), ``sizes`` (theirs), ``analysed_from`` (where the analysed SANN
-    comes from)."""
-    values = {"sizes": sizes_text(runs)}
+    """Which runs the chapter's figures read, as glue values for the prose, so that no sentence
+    describes only one of them (§3.1, §3.3: Wang tunes each model and trains it to convergence;
+    the fixed setting trains every model alike for a fixed budget): ``protocol_text`` (after the
+    tuning grid), ``budget_text`` and ``budget_note`` (the training budget of ``runs``, the main
+    runs), ``sizes`` (theirs), ``dev_lpo`` (the #LPO of their development set: the training
+    range, or under the protocol the whole dev set), ``analysed_from`` (where the analysed SANN
+    comes from), ``caveat`` (the introduction's), ``curve_stop`` (where Fig. 5b's curves end), ``trained_text``
+    (how long the main runs trained, for the closing paragraph) and ``reading_note`` (which runs
+    the closing paragraph's advice about longer training applies to)."""
+    values = {"sizes": sizes_text(runs), "dev_lpo": span(runs[0].config.dev_difficulties or s.train_lpo)}
     if s.protocol == "fixed":
-        c, b = runs[0].config, budget(s, runs[0].config)
-        return values | {
-            "protocol_text": (f"This page's figures read those runs, the fixed setting (learning rate {c.lr:g}, "
-                              f"batch size {c.batch_size}, {b['steps']:,} updates, last weights), without the search "
-                              "of Wang's protocol; that search runs as a campaign (next section), and once its paper "
-                              "protocol is complete the chapter reads its runs (the notebook's `protocol` parameter)."),
-            "budget_text": (f"Every run makes {b['steps']:,} updates of {c.batch_size} expressions, "
-                            f"{b['examples']:,} examples or {b['epochs']:.2f} epochs of its training set."),
-            "budget_note": "Our models are therefore early in training, and every verdict below must be read with "
-                           "that in mind",
-            "analysed_from": "the long run"}
-    e, f = run_epochs(runs), fixed_settings(s)
-    fixed = budget(f, configs(f)[0])
+        return values | fixed_values(runs[0].config, budget(s, runs[0].config))
+    f = fixed_settings(s)
+    fixed, e = budget(f, configs(f)[0]), run_epochs(runs)
+    epochs = f"{e.min():.1f} to {e.max():.1f} epochs of its training set"
     return values | {
         "protocol_text": ("That grid and those runs are the fixed setting, which this page keeps for this section and "
                           f"for the long runs only: from Fig. 5 on, the figures read the {s.protocol} protocol's runs "
@@ -48,7 +45,43 @@ def reading_values(s: Settings, runs: list[Run]) -> dict:
                         f"{e.median():.1f}), each model at its own chosen batch size."),
         "budget_note": (f"These runs are trained as the paper's protocol asks, unlike the fixed setting's, which stop "
                         f"after {fixed['epochs']:.2f} epochs"),
-        "analysed_from": "the paper protocol's run"}
+        "analysed_from": "the paper protocol's run",
+        "caveat": (f"from Fig. 5 on, this page reads the runs of Wang's {s.protocol} protocol, each model at its own "
+                   f"chosen learning rate, batch size and cells and each run trained until its development accuracy "
+                   f"stopped improving ({epochs}), while the tuning grid and the longer-training section keep the "
+                   f"fixed setting's runs, which stop after {fixed['epochs']:.2f} epochs"),
+        "curve_stop": ("ours stop once their development accuracy has stopped improving, each run at its own step "
+                       "(the convergence table of the protocol's section says when and why)"),
+        "trained_text": f"with every run trained until its development accuracy stopped improving ({epochs})",
+        "reading_note": (f"This page reads the {s.protocol} protocol's runs, which set their own length: each trains "
+                         "until its development accuracy stops improving or it reaches the protocol's cap (the "
+                         "convergence table of the protocol's section says which).")}
+
+
+def fixed_values(c, b: dict) -> dict:
+    """:func:`reading_values` for a chapter reading the fixed setting's main runs, of config ``c``
+    and budget ``b`` (:func:`budget`): "early" only when they stop within their first epoch."""
+    early = b["epochs"] < 1
+    return {
+        "protocol_text": (f"This page's figures read those runs, the fixed setting (learning rate {c.lr:g}, batch size "
+                          f"{c.batch_size}, {b['steps']:,} updates, last weights), without the search of Wang's "
+                          "protocol; that search runs as a campaign (next section), whose runs the page reads with the "
+                          "notebook's protocol parameter set to paper, and in the paper profile by default once the "
+                          "campaign is complete."),
+        "budget_text": (f"Every run makes {b['steps']:,} updates of {c.batch_size} expressions, "
+                        f"{b['examples']:,} examples or {b['epochs']:.2f} epochs of its training set."),
+        "budget_note": ("Our models are therefore early in training, and every verdict below must be read with "
+                        "that in mind" if early else
+                        "Whether that is long enough for every model to converge is what Fig. 5b shows"),
+        "analysed_from": "the long run",
+        "caveat": (f"we train on two shared CPU cores, every model in one fixed setting for {b['epochs']:.2f} "
+                   "epochs of its training set" + (", so this chapter measures what these models learn early"
+                                                   if early else "")),
+        "curve_stop": "ours are stopped by our budget",
+        "trained_text": f"after {b['epochs']:.2f} epochs of training",
+        "reading_note": ("This page reads those fixed-setting runs; with the notebook's protocol parameter set to "
+                         "paper (in the paper profile the default once that campaign is complete) it reads the runs "
+                         "of Wang's protocol instead, each trained until its development accuracy stops improving.")}
 
 
 def sizes_text(runs: list[Run]) -> str:
