@@ -10,7 +10,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from mannlib.methods import hypotheses as H
-from mannlib.chapters import chapter, mirror as M, run_targets  # noqa: E402
+from mannlib.chapters import chapter, mirror as M, run_targets, wang_runs as W  # noqa: E402
 from mannlib.engine.config import profile_config  # noqa: E402
 from mannlib.papers import wang  # noqa: E402
 from mannlib.tasks.mirror import Mirror  # noqa: E402
@@ -35,7 +35,9 @@ def flat(value):
 def test_settings_and_configs():
     paper = M.settings("paper")
     assert (paper.seeds, paper.analysis_n, paper.analysis_length) == ((0, 1, 2), 500, 5)
-    assert M.configs(paper) == M.RUNS["mirror"]()            # the book loads what `reproduce` trains
+    fixed = M.settings("paper", protocol="fixed")
+    assert M.configs(fixed) == M.RUNS["mirror"]()            # the book loads what `reproduce` trains ...
+    assert paper.protocol == "fixed" or M.configs(paper) == W.final_configs("mirror", "paper")   # ... or --protocol
     assert chapter("mirror") is M and run_targets()["mirror"] is M.RUNS["mirror"]
     quick = M.configs(QUICK)
     assert [(c.model, c.seed) for c in quick] == [(m, s) for m in M.MODELS for s in (0, 1)]
