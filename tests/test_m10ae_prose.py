@@ -68,3 +68,89 @@ def test_under_the_protocol_no_sentence_describes_the_fixed_settings_budget_as_t
     assert "budget" not in v["curve_stop"] and "paper protocol's runs" in v["reading_note"]
     assert v["dev_lpo"] == "0-20" and v["analysed_from"] == "the paper protocol's run"
     assert not any("fraction" in text or "early" in text for text in v.values())
+
+
+# --- Fig. 5b's x-axis, the convergence claim's wording, the long runs' label ------------------------
+def curves_of(runs, points=(100, 200, 300, 400), acc=(0.1, 0.2, 0.3, 0.35)):
+    """curve_frame-like curves (step, examples, train_acc, dev_acc) of hand-made ``runs``."""
+    import pandas as pd
+    return pd.concat([pd.DataFrame({"model": r.config.model, "seed": r.config.seed, "step": points,
+                                    "examples": [p * r.config.batch_size for p in points],
+                                    "train_acc": acc, "dev_acc": acc}) for r in runs], ignore_index=True)
+
+
+def test_fig5b_keeps_steps_when_the_models_share_a_batch_size():
+    import matplotlib
+    matplotlib.use("Agg")
+    from mannlib.methods import plots as P
+    runs = [run(m, s) for m in ("lstm", "sann") for s in range(2)]
+    curves = curves_of(runs)
+    progress, x = C.progress_curves(curves, runs)
+    assert x == "step" and progress is curves and C.PROGRESS_LABELS[x] == "step"
+    fig = P.learning_curves(progress, x=x)
+    assert fig.axes[0].get_xlabel() == "step" and list(fig.axes[0].lines[0].get_xdata()) == [100, 200, 300, 400]
+
+
+def test_fig5b_counts_epochs_when_the_batch_sizes_differ():
+    runs = [run("lstm", s, batch=32) for s in range(2)] + [run("sann", s, batch=128) for s in range(2)]
+    progress, x = C.progress_curves(curves_of(runs), runs)
+    assert x == "epochs" and "epochs" in C.PROGRESS_LABELS[x]
+    last = progress[progress["step"] == 400].set_index("model")["epochs"]
+    assert last["lstm"].tolist() == pytest.approx([400 * 32 / 80_000] * 2)       # 0.16 epochs
+    assert last["sann"].tolist() == pytest.approx([400 * 128 / 80_000] * 2)      # 0.64 epochs
+    with pytest.raises(ValueError, match="no run for the curves"):
+        C.progress_curves(curves_of(runs), runs[:3])
+
+
+def ended(model, seed, how):
+    """A hand-made run that ended by ``how``: "budget" (no patience), "patience" or "cap"."""
+    r = run(model, seed)
+    if how != "budget":
+        r.summary["stopped_early"] = how == "patience"
+    return r
+
+
+def test_run_stops_reads_each_runs_summary():
+    runs = [ended("lstm", 0, "budget"), ended("lstm", 1, "patience"), ended("sann", 0, "cap")]
+    assert C.run_stops(runs).to_dict() == {("lstm", 0): "budget", ("lstm", 1): "patience", ("sann", 0): "cap"}
+
+
+@pytest.mark.parametrize("ways, start", [
+    (("budget", "budget"), "at this budget LSTM, SANN have not converged; training accuracy after 1.00 epochs"),
+    (("patience", "patience"), "LSTM, SANN had not converged when their runs stopped by patience"),
+    (("cap", "cap"), "LSTM, SANN had not converged when their runs reached the protocol's cap; "),
+    (("patience", "cap"), "LSTM, SANN had not converged by the end of their runs (1 stopped by patience, "
+                          "1 at the protocol's cap); "),
+])
+def test_the_convergence_claim_says_how_the_runs_ended_without_changing_its_verdict(ways, start):
+    runs = [ended("lstm", 0, ways[0]), ended("sann", 0, ways[1])]
+    curves = curves_of(runs)                               # both still rising over their last quarter
+    per_run = 1.0 if ways == ("budget", "budget") else C.run_epochs(runs)
+    c = C.convergence_claim(curves, per_run, C.run_stops(runs))
+    assert c.ours.startswith(start) and c.verdict == C.NOT_TESTED
+    assert c.criterion == C.convergence_claim(curves, 1.0).criterion
+    assert ("or reached the cap" in c.ours) == ("cap" in ways)
+    if ways == ("budget", "budget"):                      # the fixed setting's wording, as before
+        assert c.ours == C.convergence_claim(curves, 1.0).ours
+    else:
+        assert "budget" not in c.ours
+
+
+def test_only_the_unconverged_models_runs_are_worded():
+    runs = [ended("lstm", 0, "cap"), ended("sann", 0, "patience")]
+    curves = curves_of(runs)
+    flat = curves["model"] == "lstm"
+    curves.loc[flat, "train_acc"] = 0.9                   # LSTM converged (flat at 90%), SANN still rising
+    c = C.convergence_claim(curves, C.run_epochs(runs), C.run_stops(runs))
+    assert c.ours.startswith("SANN had not converged when its runs stopped by patience (no better development "
+                             "accuracy); ")
+
+
+def test_the_long_runs_label_counts_the_updates_they_made():
+    import pandas as pd
+    acc = pd.DataFrame([{"model": m, "seed": 0, "difficulty": d, "accuracy": 0.1, "fine": 0.5}
+                        for m in C.LONG_MODELS for d in C.ALL_LPO])
+    quick = C.long_configs(C.settings("quick", protocol="fixed"))[0].steps
+    assert quick != C.LONG_STEPS
+    assert all(c.claim.endswith(f"({quick:,} updates)") for c in C.longer_claims(acc, 500, steps=quick))
+    assert all(c.claim.endswith("(12,000 updates)") for c in C.longer_claims(acc, 500))    # the paper's long runs

@@ -12,7 +12,8 @@ notebooks/m10ae.ipynb tells the story; this package computes it, in seven small 
   :func:`describe_frame` (``mannlib.tasks.m10ae.describe`` as one tidy table);
 * :mod:`.results` (Fig. 5): :func:`tuning_table`, :func:`grid_choice`, :func:`lpo_scores`,
   :func:`range_table`, :func:`per_model_text`, :func:`wall_times`, :func:`run_epochs`,
-  :func:`claim_epochs`, :func:`longer_training`, :func:`ten_epochs`, :func:`target_text`;
+  :func:`claim_epochs`, :func:`run_stops`, :func:`progress_curves` (Fig. 5b's x), :func:`longer_training`,
+  :func:`ten_epochs`, :func:`target_text`;
   :func:`accuracy_frame` and :func:`curve_frame` are shared with the mirror chapter
   (:mod:`mannlib.chapters.wang_common`);
 * :mod:`.analysis`: the 500 structured expressions N0 L0 N1 H0 N2 H1 N3 L1 N4 (Figs. 6-9):
@@ -40,17 +41,17 @@ from .contract import PAPER, RUNS, claims, paper_says, reference
 from .data import datasets, describe_frame, last_numeral_baseline, plot_dataset
 from .protocol import (analysis_runs, protocol_progress, protocol_results, protocol_tuning_table, protocol_values,
                        reading_values, tuning_figure)
-from .results import (claim_epochs, grid_choice, late_gain, longer_summary, longer_text, longer_training, lpo_scores,
-                      per_model_text, plot_longer, range_table, run_epochs, target_text, ten_epochs, trained_steps,
-                      tuning_table, wall_times)
+from .results import (PROGRESS_LABELS, claim_epochs, grid_choice, late_gain, longer_summary, longer_text,
+                      longer_training, lpo_scores, per_model_text, plot_longer, progress_curves, range_table,
+                      run_epochs, run_stops, target_text, ten_epochs, trained_steps, tuning_table, wall_times)
 from .settings import (ALGO_N, ALGO_SEED, ALL_LPO, BASELINES, CELLS, CHECKPOINT_EVERY, CHOSEN, DEV_N, EMPTY,
                        EVAL_EVERY, FAR, GRID, GRID_DEV_N, GRID_EXAMPLES, LEARNED, LONG_EVAL_EVERY, LONG_MODELS,
                        LONG_STEPS, MANY_POPS, MEMORY_MODELS, MODELS, NO_PUSH, PUSHED, QUICK_LPO, QUICK_SEEDS, RISING,
                        SEEDS, SLOW_EPOCHS, STEPS, TARGET, TEST_LPO, TEST_MAX, TRAIN_EXAMPLES, TRAIN_MAX, Settings,
                        budget, configs, every_config, fixed_settings, grid_configs, knob_overrides, load_runs,
                        long_configs, lpo_ranges, paper_configs, paper_overrides, paper_runs, quick_lpo, settings, span)
-from .verdicts import (algorithm_claim, convergence_claim, gate_claim, generalisation_claim, longer_claims,
-                       memory_claim, policy_claim, srnn_claim, stack_claim, tsne_claim, untrained)
+from .verdicts import (algorithm_claim, convergence_claim, ended_text, gate_claim, generalisation_claim,
+                       longer_claims, memory_claim, policy_claim, srnn_claim, stack_claim, tsne_claim, untrained)
 
 __all__ = [
     "NOT_TESTED", "Claim", "check_models", "claims_table", "glue_figure", "glue_values", "noise", "pct", "points",
@@ -63,7 +64,7 @@ __all__ = [
     "datasets", "describe_frame", "last_numeral_baseline", "plot_dataset",
     "grid_choice", "late_gain", "longer_summary", "longer_text", "longer_training", "lpo_scores", "per_model_text",
     "plot_longer", "range_table", "tuning_table", "wall_times", "claim_epochs", "run_epochs", "trained_steps",
-    "target_text", "ten_epochs",
+    "target_text", "ten_epochs", "PROGRESS_LABELS", "progress_curves", "run_stops",
     "analysis_runs", "protocol_progress", "protocol_results", "protocol_tuning_table", "protocol_values",
     "reading_values", "tuning_figure",
     "ALGO_N", "ALGO_SEED", "ALL_LPO", "BASELINES", "CELLS", "CHECKPOINT_EVERY", "CHOSEN", "DEV_N", "EMPTY",
@@ -73,6 +74,7 @@ __all__ = [
     "budget", "configs", "every_config", "fixed_settings", "grid_configs", "knob_overrides", "load_runs",
     "long_configs", "lpo_ranges",
     "paper_configs", "paper_overrides", "paper_runs", "quick_lpo", "settings", "span",
-    "algorithm_claim", "convergence_claim", "gate_claim", "generalisation_claim", "longer_claims", "memory_claim",
+    "algorithm_claim", "convergence_claim", "ended_text", "gate_claim", "generalisation_claim", "longer_claims",
+    "memory_claim",
     "policy_claim", "srnn_claim", "stack_claim", "tsne_claim", "untrained",
 ]

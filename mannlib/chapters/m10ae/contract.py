@@ -12,7 +12,7 @@ from .analysis import (algorithm_check, analyse, best_seed, by_category, check_s
                        gate_saturation, memory_norms)
 from ..wang_runs import complete, final_runs
 from .protocol import analysis_runs
-from .results import claim_epochs, late_gain, lpo_scores, trained_steps, tuning_table
+from .results import claim_epochs, late_gain, lpo_scores, run_stops, trained_steps, tuning_table
 from .settings import ALL_LPO, LONG_MODELS, configs, grid_configs, load_runs, long_configs, paper_runs, settings, span
 from .verdicts import (algorithm_claim, convergence_claim, gate_claim, generalisation_claim, longer_claims,
                        memory_claim, policy_claim, srnn_claim, stack_claim, tsne_claim)
@@ -65,12 +65,12 @@ def claims(profile: str = "paper") -> list[tuple[Claim, str]]:
     acc, curves = accuracy_frame(runs), curve_frame(runs)
     eval_n = runs[0].config.eval_n
     found = [generalisation_claim(acc, train_max=s.train_max), memory_claim(acc, eval_n),
-             srnn_claim(acc, eval_n), convergence_claim(curves, claim_epochs(s, runs))]
+             srnn_claim(acc, eval_n), convergence_claim(curves, claim_epochs(s, runs), run_stops(runs))]
     if profile == "paper":
         require(long_configs(s), "m10ae")
     long_runs = load_runs(long_configs(s), s.profile)
     long_acc = accuracy_frame(long_runs)
-    found += longer_claims(long_acc, long_runs[0].config.eval_n, s.train_max)
+    found += longer_claims(long_acc, long_runs[0].config.eval_n, s.train_max, long_runs[0].config.steps)
     sann = best_seed(analysis_runs(s, long_runs), "sann", s.train_max)     # the best-trained SANN
     a = analyse(sann, s)
     found += [gate_claim(gate_saturation(a)), policy_claim(a), stack_claim(memory_norms(a)),

@@ -1,6 +1,7 @@
 """The M10AE chapter's results (Wang et al. 2019, Fig. 5): the tuning grid and whether it decides
 (:func:`tuning_table`, :func:`grid_choice`), accuracy per #LPO (:func:`lpo_scores`,
-:func:`range_table`), training cost (:func:`wall_times`, :func:`run_epochs`, :func:`claim_epochs`),
+:func:`range_table`), training cost (:func:`wall_times`, :func:`run_epochs`, :func:`claim_epochs`,
+:func:`run_stops`), Fig. 5b's x-axis (:func:`progress_curves`),
 whether longer training helps (:func:`longer_training`, :func:`longer_text`, :func:`plot_longer`,
 :func:`ten_epochs`), how much a curve still gains at its end (:func:`late_gain`) and the target
 in words (:func:`target_text`)."""
@@ -10,7 +11,7 @@ import pandas as pd
 
 from ...engine.cache import Run
 from ..base import epochs, noise
-from ..wang_common import NAMES, model_order
+from ..wang_common import NAMES, model_order, progress_axis
 from .settings import CHOSEN, MODELS, TEST_LPO, TRAIN_MAX, Settings, lpo_ranges, span
 from .settings import budget as run_budget
 
@@ -89,6 +90,36 @@ def run_epochs(runs: list[Run]) -> pd.Series:
     """Passes over its fixed training set that each run made, indexed (model, seed)."""
     return pd.Series({(r.config.model, r.config.seed): epochs(trained_steps(r), r.config.batch_size,
                                                              r.config.train_examples) for r in runs})
+
+
+def run_stops(runs: list[Run]) -> pd.Series:
+    """How each run ended, indexed (model, seed): "patience" (Wang's protocol: no better
+    development accuracy for its patience), "cap" (the protocol's cap reached first) or "budget"
+    (the fixed setting: no patience, every configured update made)."""
+    def way(r: Run) -> str:
+        s = getattr(r, "summary", None) or {}
+        return "budget" if "stopped_early" not in s else "patience" if s["stopped_early"] else "cap"
+    return pd.Series({(r.config.model, r.config.seed): way(r) for r in runs}, dtype=object)
+
+
+PROGRESS_LABELS = {"step": "step", "epochs": "epochs of the training set"}   # Fig. 5b's x-axis label
+
+
+def progress_curves(curves: pd.DataFrame, runs: list[Run]) -> tuple[pd.DataFrame, str]:
+    """Fig. 5b's curves and their x: "step" while every model trained with one batch size (the
+    fixed setting: a step is the same amount of data for each), else "epochs", the passes over
+    the run's fixed training set (§3.3: 80,000 expressions) added as a column (examples /
+    train_examples): under Wang's protocol each model trains with its own batch size, so steps
+    do not compare them (:func:`mannlib.chapters.wang_common.progress_axis`). The label:
+    :data:`PROGRESS_LABELS`."""
+    if progress_axis(curves, tuple(curves["model"].unique())) == "step":
+        return curves, "step"
+    size = {(r.config.model, r.config.seed): r.config.train_examples for r in runs}
+    missing = sorted({k for k in zip(curves["model"], curves["seed"])} - set(size))
+    if missing:
+        raise ValueError(f"no run for the curves of {missing}; pass the runs the curves come from")
+    n = [size[k] for k in zip(curves["model"], curves["seed"])]
+    return curves.assign(epochs=curves["examples"] / n), "epochs"
 
 
 def claim_epochs(s: Settings, runs: list[Run]) -> float | pd.Series:

@@ -92,20 +92,25 @@ def srnn_claim(acc: pd.DataFrame, n_per_lpo: int = 500) -> Claim:
     return Claim("srnn", claim, "Fig. 5a", criterion, ours, verdict(full, gap > margin))
 
 
-def longer_claims(long_acc: pd.DataFrame, n_per_lpo: int = 500, train_max: int = TRAIN_MAX) -> list[Claim]:
+def longer_claims(long_acc: pd.DataFrame, n_per_lpo: int = 500, train_max: int = TRAIN_MAX,
+                  steps: int = LONG_STEPS) -> list[Claim]:
     """The claims of Fig. 5a that the long runs can test (TANN is not among them), keys and
-    claims marked with the budget: only SANN generalises (against SimpRNN and LSTM), and SimpRNN
-    is far below LSTM; same criteria as :func:`generalisation_claim` and :func:`srnn_claim`."""
-    return [dataclasses.replace(c, key=f"{c.key}_long", claim=f"{c.claim} ({LONG_STEPS:,} updates)")
+    claims marked with the budget, ``steps``: the updates the long runs made (the paper profile's
+    :data:`LONG_STEPS`; pass the runs' own, fewer in the quick profile): only SANN generalises
+    (against SimpRNN and LSTM), and SimpRNN is far below LSTM; same criteria as
+    :func:`generalisation_claim` and :func:`srnn_claim`."""
+    return [dataclasses.replace(c, key=f"{c.key}_long", claim=f"{c.claim} ({steps:,} updates)")
             for c in (generalisation_claim(long_acc, LONG_MODELS, train_max), srnn_claim(long_acc, n_per_lpo))]
 
 
-def convergence_claim(curves: pd.DataFrame, epochs) -> Claim:
+def convergence_claim(curves: pd.DataFrame, epochs, stops=None) -> Claim:
     """Fig. 5b, "all the models converge slowly, which indicates the complexity of the task".
     ``curves``: :func:`curve_frame`; ``epochs``: the passes over its training set that a run
     makes in all, one number for every run (:func:`budget`) or per (model, seed) (Wang's
     protocol, runs stopped by patience: :func:`run_epochs`), so that step k of a run of n steps
-    is k / n * epochs epochs.
+    is k / n * epochs epochs; ``stops``: how each run ended, per (model, seed) "budget",
+    "patience" or "cap" (:func:`run_stops`; None: by the budget, or by patience when ``epochs``
+    is per run), which only words ``ours`` (:func:`ended_text`).
 
     Tests, on each model's training accuracy (median over seeds), that the curve *converges*:
     it flattens (gains < RISING over its last quarter, :func:`late_gain`) at a solution
@@ -128,8 +133,11 @@ def convergence_claim(curves: pd.DataFrame, epochs) -> Claim:
     settled = pd.Series(settle).groupby(level=0).median().loc[gain.index]
     converged = (gain < RISING) & (end >= LEARNED)
     slow = settled > SLOW_EPOCHS
+    ways = dict(stops) if stops is not None else {k: "patience" if per_run else "budget" for k in ends}
+    until = ("until it stopped improving" if "cap" not in ways.values() else
+             "until it stopped improving or reached the cap")
     trained = (f"{epochs:.2f} epochs" if per_run is None else
-               f"{min(per_run.values()):.1f}-{max(per_run.values()):.1f} epochs, each run until it stopped improving")
+               f"{min(per_run.values()):.1f}-{max(per_run.values()):.1f} epochs, each run {until}")
     ours = f"training accuracy after {trained} (median over seeds; gain over the last 25% of steps): " + \
         ", ".join(f"{m.upper()} {pct(end[m], 0)} ({100 * gain[m]:+.1f} points)" for m in gain.index)
     if converged.all():
@@ -137,14 +145,32 @@ def convergence_claim(curves: pd.DataFrame, epochs) -> Claim:
             f"{m.upper()} {settled[m]:.2f}" for m in gain.index)
         result = verdict(bool(slow.all()), bool(slow.any()))
     else:
-        cut = [m.upper() for m in gain.index if not converged[m]]
-        ours = f"at this budget {', '.join(cut)} ha{'s' if len(cut) == 1 else 've'} not converged; " + ours
+        cut = [m for m in gain.index if not converged[m]]
+        ours = ended_text(cut, [w for (m, _), w in ways.items() if m in cut]) + ours
         result = NOT_TESTED
     return Claim("converge", "All models converge slowly", "Fig. 5b",
                  f"converged: gains < {points(RISING)} over the last quarter of training at >= {pct(LEARNED, 0)} "
                  f"training accuracy; slowly: within {points(RISING)} of the end only after {SLOW_EPOCHS:g} epoch. "
                  "Reproduced: every model converges slowly; partly: every model converges, some slowly; "
                  "not testable: a model has not converged by the end of its run", ours, result)
+
+
+def ended_text(models: list[str], ways: list[str]) -> str:
+    """The start of :func:`convergence_claim`'s ``ours`` for ``models`` that have not converged,
+    by how their runs ended (``ways``: "budget", "patience" or "cap", one per run): "at this budget
+    SANN has not converged; " (the fixed setting), or under Wang's protocol that they had not
+    converged when their runs stopped by patience, reached the cap, or some of each."""
+    names, one = ", ".join(m.upper() for m in models), len(models) == 1
+    if set(ways) <= {"budget"}:
+        return f"at this budget {names} ha{'s' if one else 've'} not converged; "
+    own = "its runs" if one else "their runs"
+    if set(ways) == {"patience"}:
+        return f"{names} had not converged when {own} stopped by patience (no better development accuracy); "
+    if set(ways) == {"cap"}:
+        return f"{names} had not converged when {own} reached the protocol's cap; "
+    counts = ", ".join(f"{ways.count(w)} {what}" for w, what in (("patience", "stopped by patience"),
+                       ("cap", "at the protocol's cap"), ("budget", "at the budget")) if w in ways)
+    return f"{names} had not converged by the end of {own} ({counts}); "
 
 
 # --- Figs. 6-9: the analysis ---------------------------------------------------------------------
