@@ -117,11 +117,51 @@ def test_a_failed_build_falls_back_with_a_warning(monkeypatch, tmp_path):
     assert model(x).shape == (3, 9, 12)         # the torch loops take over
 
 
+@pytest.fixture
+def forward_rows(monkeypatch):
+    """(hist, rows of the per-step buffers) of every forward call of the C loop."""
+    calls, native = [], lantm_fast._native
+
+    def recording(fn, s, opts, hist=True, **tensors):
+        if "xg" in tensors:                                          # the forward loop
+            calls.append((hist, s.SIG.shape[0], s.U.shape[0]))
+        return native(fn, s, opts, hist=hist, **tensors)
+    monkeypatch.setattr(lantm_fast, "_native", recording)
+    return calls
+
+
 @pytest.mark.skipif(not NATIVE_OK, reason="the LANTM C kernel did not build here (see lantm_native)")
 @pytest.mark.parametrize("name", ["lantm-invnorm", "lantm-softmax"])
-def test_evaluation_without_history_matches_training_forward(name):
-    # under no_grad the C loop keeps one row per per-step buffer (two for C and KV)
-    model, x = make(name)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_evaluation_without_history_matches_training_forward(forward_rows, name, dtype):
+    # under no_grad (parameters still requiring grad) the C loop keeps one row per per-step
+    # buffer (two for C and KV); with gradients it keeps all T = 9, and the results agree
+    model, x = make(name, dtype=dtype)
     with torch.no_grad():
         light = model(x)
-    assert torch.allclose(light, model(x).detach(), rtol=0, atol=1e-13)
+    assert forward_rows == [(False, 1, 1)]
+    y, grads = outputs_and_grads(model, x)
+    assert forward_rows[1:] == [(True, 9, 9)]
+    assert torch.equal(light, y)
+    model.cfg.fast = False                                           # gradients: still the reference's
+    assert_same((y, grads), outputs_and_grads(model, x), 1e-10 if dtype == torch.float64 else 2e-4)
+
+
+@pytest.mark.skipif(not NATIVE_OK, reason="the LANTM C kernel did not build here (see lantm_native)")
+def test_history_is_kept_exactly_when_a_backward_pass_can_follow(forward_rows):
+    model, x = make("lantm-invnorm", io=VECTORS)
+    model.requires_grad_(False)
+    model(x)                                                         # grad mode on, nothing to differentiate
+    model(x.requires_grad_())                                        # an input that requires grad
+    with torch.no_grad():
+        model(x)
+    assert [hist for hist, _, _ in forward_rows] == [False, True, False]
+
+
+def test_the_torch_loops_always_keep_history(torch_loops, monkeypatch):
+    model, x = make("lantm-invnorm")
+    seen, forward = [], lantm_fast._forward_torch
+    monkeypatch.setattr(lantm_fast, "_forward_torch", lambda s, *a: (seen.append(s.SIG.shape[0]), forward(s, *a))[1])
+    with torch.no_grad():
+        light = model(x)
+    assert seen == [9] and torch.equal(light, model(x).detach())

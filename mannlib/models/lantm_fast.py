@@ -63,7 +63,15 @@ def lantm_sequence(x, w_x, b, w_rec, w_e, b_e, r0, k0, v0, *, alpha: float, eps:
         xg = F.linear(x, w_x, b)                                             # (T, B, 4H), g doubled
     else:
         xg = F.embedding(x, F.linear(embedding, w_x, b))                     # (T, B, 4H), g doubled
-    return _LantmSequence.apply(xg, w_rec * double, w_e, b_e, r0, k0, v0, (alpha, eps, delta, softmax, t_min))
+    tensors = (xg, w_rec * double, w_e, b_e, r0, k0, v0)
+    return _LantmSequence.apply(*tensors, (alpha, eps, delta, softmax, t_min), _history(tensors))
+
+
+def _history(tensors) -> bool:
+    """Whether a backward pass can follow, so that the forward pass must keep every step.
+    Decided here, not in Function.forward: there grad mode is always off and needs_input_grad
+    ignores torch.no_grad(), so evaluation would keep the history too (as in stack_tape_fast)."""
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
 
 
 def _steps(buffer: torch.Tensor, dim: int = 0) -> tuple:
@@ -78,16 +86,17 @@ class _LantmSequence(torch.autograd.Function):
     backward pass uses the implementation that ran the forward pass."""
 
     @staticmethod
-    def forward(ctx, xg, w_rec, w_e, b_e, r0, k0, v0, opts):
+    def forward(ctx, xg, w_rec, w_e, b_e, r0, k0, v0, opts, hist):
         # xg and w_rec carry doubled g-rows (see lantm_sequence): the g-quarter of SIG is
         # sigmoid(2g) and tanh(g) = 2 sigmoid(2g) - 1.
         T, B, H4 = xg.shape
         H, R = H4 // 4, r0.shape[1]
         new = xg.new_zeros
         fns = lantm_native.kernel(xg.dtype) if NATIVE and xg.device.type == "cpu" else None
-        # Without gradients (evaluation), the C loop reuses one row of each per-step buffer
-        # (two for C and KV): memory O(B T) instead of O(B T^2), for long extrapolation tests.
-        hist = any(ctx.needs_input_grad) or not fns
+        # Without history (evaluation: see _history), the C loop reuses one row of each per-step
+        # buffer (two for C and KV): memory O(B T) instead of O(B T^2), for long extrapolation
+        # tests. The torch loops always keep every step.
+        hist = hist or not fns
         rows, rows1 = (T, T + 1) if hist else (1, 2)
         s = Saved(
             RH=new(T + 1, B, R + H),         # [r_t; h_t], t = 0..T
@@ -137,7 +146,7 @@ class _LantmSequence(torch.autograd.Function):
         d_rh0 = DG[0] @ w_rec.t()                                            # (B, R + H)
         d_w_rec = RH[:T].reshape(T * B, -1).t() @ DG[:T].reshape(T * B, 4 * H)
         d_w_e = DE.reshape(T * B, -1).t() @ RH[1:, :, R:].reshape(T * B, H)
-        return DG[:T], d_w_rec, d_w_e, DE.sum((0, 1)), d_rh0[:, :R], dKV[:, 0].clone(), dKV[:, 1].clone(), None
+        return DG[:T], d_w_rec, d_w_e, DE.sum((0, 1)), d_rh0[:, :R], dKV[:, 0].clone(), dKV[:, 1].clone(), None, None
 
 
 class Saved(SimpleNamespace):
