@@ -300,3 +300,19 @@ def test_quick_plateau_trains_resumably_sizes_decoders_and_drops_big_weights(mon
     curves = MS.learning_curves(MS.load_results("quick", "plateau"))
     assert set(curves.index.get_level_values("model")) == set(done)
     assert MS.reproduce("quick", jobs=1, only=["bbc-gru-1x16"], trained="plateau") == {}   # cached
+
+
+def test_a_stored_model_trained_under_another_setting_is_refused_not_reused(tmp_path):
+    from dataclasses import asdict, replace
+    from mannlib.methods.signatures import SignatureError
+    pipeline = importlib.import_module("mannlib.chapters.memory_signatures.pipeline")
+    cfg = TrainConfig(updates=3000, patience=4, eval_every=200)
+    path = tmp_path / "bbc-gru-1x80.train.json"
+    pipeline.check_trained_with({"config": asdict(cfg)}, cfg, path)                  # the same setting: fine
+    with pytest.raises(SignatureError, match=r"bbc-gru-1x80.train.json was trained with updates 3000 \(now 6000\)"):
+        pipeline.check_trained_with({"config": asdict(cfg)}, replace(cfg, updates=6000), path)
+    # a report written before a field existed counts as that field's default
+    old = {k: v for k, v in asdict(cfg).items() if k not in ("patience", "decay")}
+    pipeline.check_trained_with({"config": old}, replace(cfg, patience=TrainConfig().patience), path)
+    with pytest.raises(SignatureError, match="patience"):
+        pipeline.check_trained_with({"config": old}, cfg, path)

@@ -54,7 +54,10 @@ def train_or_load(unit: Unit, p: Profile, out: Path) -> tuple[CharLM, dict]:
     is the setting's :func:`~.settings.models_dir`: every decoding of a model reads the same one."""
     model_path, report_path = out / "models" / f"{unit.name}.pt", out / "models" / f"{unit.name}.train.json"
     checkpoint = out / "checkpoints" / f"{unit.name}.ckpt"
-    if not (model_path.exists() and report_path.exists()):
+    cfg = p.finetune if unit.parent else p.lm if unit.layers == 1 else p.deep_lm
+    if model_path.exists() and report_path.exists():
+        check_trained_with(json.loads(report_path.read_text()), cfg, report_path)
+    else:
         torch.manual_seed(0)
         model = CharLM(LMConfig(unit.cell, unit.hidden, unit.layers, p.embed))
         cfg, train = p.lm if unit.layers == 1 else p.deep_lm, corpora.load(unit.corpus).train
@@ -74,6 +77,22 @@ def train_or_load(unit: Unit, p: Profile, out: Path) -> tuple[CharLM, dict]:
         write_json(report_path, report)
     checkpoint.unlink(missing_ok=True)
     return load_lm(model_path), json.loads(report_path.read_text())
+
+
+def check_trained_with(report: dict, cfg, path) -> None:
+    """SignatureError unless the stored model at ``path`` was trained with ``cfg`` (a field its
+    report predates must be at its default): a stored model is found by its unit's name, which
+    does not say how it was trained, so a changed setting (a higher cap, say) must not silently
+    reuse models trained under the old one."""
+    from dataclasses import asdict, fields
+    stored, wanted = report.get("config", {}), asdict(cfg)
+    defaults = {f.name: f.default for f in fields(type(cfg))}
+    differ = {k: (stored.get(k, defaults[k]), v) for k, v in wanted.items() if stored.get(k, defaults[k]) != v}
+    if differ:
+        what = ", ".join(f"{k} {a!r} (now {b!r})" for k, (a, b) in differ.items())
+        raise SignatureError(f"{path.name} was trained with {what}: delete the unit's model, report and results "
+                             f"(data/signatures/<setting>/models/ and its <unit>.json) to retrain it under the "
+                             f"current setting, or restore the setting it was trained with")
 
 
 def score_lm(model: CharLM, unit: Unit, p: Profile) -> dict:
