@@ -15,7 +15,7 @@ from ...tasks import corpus as corpora
 from ..base import pct
 from .analysis import (DOMAIN_LABELS, better_deltas, closest_pair, difference_counts, language_models, late_gain,
                        lstm_minus_gru, perplexity_drop, recall_forward_correlation, strictly, unit_cost)
-from .settings import PLATEAU, PLATEAU_PROFILES, Profile, Unit, percent, units
+from .settings import PLATEAU_CAPS, TRAINED, Profile, Unit, get_profile, percent, units
 
 FIG1_SYMBOLS = "qyke."   # §4's examples: 'q' poorly predicted but well remembered, 'y' the reverse; 'k', 'e', '.'
 
@@ -254,17 +254,17 @@ def plateau_text(q: Profile) -> str:
 
 
 def setting_values(p: Profile) -> dict[str, str]:
-    """The training setting this page reads, in one sentence, and the plateau setting's dev check,
-    patience and cap (:data:`~.settings.PLATEAU`, the paper profile's), for the prose."""
-    q = PLATEAU_PROFILES["paper"]
+    """The training setting this page reads, in one sentence, and the dev check, patience and cap
+    of the setting the book reads (:data:`~.settings.TRAINED`, its paper profile), for the prose."""
+    q = get_profile("paper")
     if p.trained == "short":
         text = (f"This page reads the short setting (trained = \"short\"): every model trained for a fixed "
-                f"{p.lm.updates} updates. The book's default, the plateau setting, trains every model "
-                f"{plateau_text(PLATEAU_PROFILES[p.name])}.")
+                f"{p.lm.updates} updates. The book's default, the {TRAINED} setting, trains every model "
+                f"{plateau_text(get_profile(p.name))}.")
     else:
-        text = f"This page reads the plateau setting: every model trained {plateau_text(p)}."
-    return {"setting": p.trained, "setting_text": text, "plateau_patience": str(PLATEAU["patience"]),
-            "plateau_every": str(PLATEAU["eval_every"]), "plateau_cap": f"{PLATEAU['cap']:,}",
+        text = f"This page reads the {p.trained} setting: every model trained {plateau_text(p)}."
+    return {"setting": p.trained, "setting_text": text, "plateau_patience": str(q.lm.patience),
+            "plateau_every": str(q.lm.eval_every), "plateau_cap": f"{q.lm.updates:,}",
             "plateau_decoder_steps": f"{q.decoder.steps} × {q.decoder.batch}"}
 
 
@@ -302,3 +302,26 @@ def curve_values(results: dict, p: Profile) -> dict[str, str]:
             text += ": most were still improving when the cap stopped them"
     return {"curves_n": str(n), "curves_at_cap": str(n - len(patience)),
             "curves_best": f"{min(best):,} to {max(best):,}", "curves_text": text + "."}
+
+
+def cap_values(table: pd.DataFrame, verdicts: pd.DataFrame) -> dict[str, str]:
+    """The cap comparison in words (:func:`~.verdicts.cap_table`, :func:`~.verdicts.cap_verdicts`:
+    the plateau settings side by side): how each larger cap changed the test perplexities, how many
+    models it let reach a plateau, and which verdicts moved."""
+    named = {"cap_settings": and_join(f'"{t}": {c:,}' for t, c in PLATEAU_CAPS.items())}
+    settings = list(dict.fromkeys(table.columns.get_level_values(0))) if len(table.columns) else []
+    if len(settings) < 2:
+        return {**named, "cap_text": "Only one plateau setting is stored, so the effect of the cap is not measured here."}
+    base, parts = settings[0], []
+    for other in settings[1:]:
+        ppl = table[other]["test perplexity"].astype(float) / table[base]["test perplexity"].astype(float) - 1
+        plateau = int((table[other]["stopped"] == "patience").sum())
+        low, high = (f"{int(table[s]['cap'].max()):,}" for s in (base, other))
+        moved = [f"{k} ({verdicts.at[k, base]} → {verdicts.at[k, other]})" for k in verdicts.index
+                 if verdicts.at[k, base] != verdicts.at[k, other]]
+        parts.append(f"Raising the cap from {low} to {high} updates ({other} against {base}) changed the "
+                     f"test perplexities by {ppl.min():+.1%} to {ppl.max():+.1%} (median {ppl.median():+.1%}); "
+                     f"{plateau} of the {len(ppl)} language models then stopped at a plateau of their dev perplexity "
+                     f"before the cap; " + (f"the verdicts that moved: {and_join(moved)}" if moved else
+                                             "no verdict moved"))
+    return {**named, "cap_text": ". ".join(parts) + "."}

@@ -35,7 +35,7 @@ from ...papers import koppula as K
 from ..base import subset
 
 
-TRAININGS = ("short", "plateau")
+TRAININGS = ("short", "plateau", "plateau-6k")
 TRAINED = "plateau"   # the setting the chapter reads by default ("short": the 300-update models)
 
 
@@ -101,39 +101,50 @@ PLATEAU = {  # the dev check, patience and cap of every plateau LM, quoted by th
     "eval_chars": 60_000,   # dev symbols per check
     "patience": 4,          # checks in a row without a new best dev perplexity stop training
     "decay": 0.5,           # the learning rate halves at every check without a new best
-    "cap": 3_000,           # updates at most (6.1M symbols, 1.7 passes over the BBC training text)
+    "cap": 3_000,           # updates at most in the "plateau" setting (6.1M symbols, 1.7 passes over BBC's training text)
 }
+# The plateau settings differ only in their cap: every model of "plateau" stopped at 3,000 updates with
+# its dev perplexity still falling, so "plateau-6k" trains the same models with twice the cap (12.3M
+# symbols, 3.4 passes). Each keeps its models and results in a folder of its own (data/signatures/<name>).
+PLATEAU_CAPS = {"plateau": PLATEAU["cap"], "plateau-6k": 6_000}
 
-PLATEAU_PROFILES = {
-    "paper": Profile(
-        sizes=K.SIZES, deep=K.DEEP, main=320,
-        lm=TrainConfig(updates=PLATEAU["cap"], batch=32, bptt=64, lr=3e-3, warmup=0.03, eval_every=PLATEAU["eval_every"],
-                       eval_chars=PLATEAU["eval_chars"], patience=PLATEAU["patience"], decay=PLATEAU["decay"]),
-        deep_lm=TrainConfig(updates=PLATEAU["cap"], batch=32, bptt=64, lr=2e-3, warmup=0.03,
-                            eval_every=PLATEAU["eval_every"], eval_chars=PLATEAU["eval_chars"],
-                            patience=PLATEAU["patience"], decay=PLATEAU["decay"]),
-        # 5% of BBC's training text is 180k symbols, 88 updates a pass: a dev check every 40
-        finetune=TrainConfig(updates=1_000, batch=32, bptt=64, lr=1e-3, warmup=0.0, eval_every=40,
-                             eval_chars=PLATEAU["eval_chars"], patience=PLATEAU["patience"], decay=PLATEAU["decay"]),
-        finetune_fraction=K.ADAPTATION_FRACTION,
-        decoder=DecoderConfig(max_delta=10, hidden=128, steps=200, batch=512, lr=3e-3),
-        windows={"train": (80, 520), "dev": (16, 520), "test": (100, 1000)}, warmup=20,
-        eval_symbols=200_000, trained="plateau", domain="bbc", decoder_scales=(1.0,),
-        min_adaptation_sentences=MIN_ADAPTATION_SENTENCES, keep_weights_below=1_000_000),
-    "quick": Profile(
-        name="quick", sizes=(16, 32), deep=(2, 16), main=32,
-        lm=TrainConfig(updates=60, batch=16, bptt=32, lr=1e-2, warmup=0.1, eval_every=10, eval_chars=2000, patience=2),
-        deep_lm=TrainConfig(updates=60, batch=16, bptt=32, lr=1e-2, warmup=0.0, eval_every=10, eval_chars=2000,
-                            patience=2),
-        finetune=TrainConfig(updates=20, batch=16, bptt=32, lr=3e-3, warmup=0.0, eval_every=5, eval_chars=2000,
-                             patience=2),
-        finetune_fraction=K.ADAPTATION_FRACTION,
-        decoder=DecoderConfig(max_delta=10, hidden=32, steps=80, lr=1e-2, dropouts=(0.0, 0.5)),
-        windows={"train": (8, 150), "dev": (4, 150), "test": (8, 150)}, warmup=10,
-        eval_symbols=5000, trained="plateau", domain="bbc", decoder_scales=(0.25, 1.0),
-        min_adaptation_sentences=MIN_ADAPTATION_SENTENCES),
-}
-SETTINGS = {"short": PROFILES, "plateau": PLATEAU_PROFILES}
+
+def _plateau_profiles(trained: str, cap: int) -> dict:
+    """The paper and quick profiles of the plateau setting ``trained``, whose models train at most
+    ``cap`` updates (the quick profile's tiny models keep their own cap)."""
+    plateau = {k: PLATEAU[k] for k in ("eval_every", "eval_chars", "patience", "decay")}
+    return {
+        "paper": Profile(
+            sizes=K.SIZES, deep=K.DEEP, main=320,
+            lm=TrainConfig(updates=cap, batch=32, bptt=64, lr=3e-3, warmup=0.03, **plateau),
+            deep_lm=TrainConfig(updates=cap, batch=32, bptt=64, lr=2e-3, warmup=0.03, **plateau),
+            # 5% of BBC's training text is 180k symbols, 88 updates a pass: a dev check every 40
+            finetune=TrainConfig(updates=1_000, batch=32, bptt=64, lr=1e-3, warmup=0.0, eval_every=40,
+                                 eval_chars=PLATEAU["eval_chars"], patience=PLATEAU["patience"], decay=PLATEAU["decay"]),
+            finetune_fraction=K.ADAPTATION_FRACTION,
+            decoder=DecoderConfig(max_delta=10, hidden=128, steps=200, batch=512, lr=3e-3),
+            windows={"train": (80, 520), "dev": (16, 520), "test": (100, 1000)}, warmup=20,
+            eval_symbols=200_000, trained=trained, domain="bbc", decoder_scales=(1.0,),
+            min_adaptation_sentences=MIN_ADAPTATION_SENTENCES, keep_weights_below=1_000_000),
+        "quick": Profile(
+            name="quick", sizes=(16, 32), deep=(2, 16), main=32,
+            lm=TrainConfig(updates=60, batch=16, bptt=32, lr=1e-2, warmup=0.1, eval_every=10, eval_chars=2000, patience=2),
+            deep_lm=TrainConfig(updates=60, batch=16, bptt=32, lr=1e-2, warmup=0.0, eval_every=10, eval_chars=2000,
+                                patience=2),
+            finetune=TrainConfig(updates=20, batch=16, bptt=32, lr=3e-3, warmup=0.0, eval_every=5, eval_chars=2000,
+                                 patience=2),
+            finetune_fraction=K.ADAPTATION_FRACTION,
+            decoder=DecoderConfig(max_delta=10, hidden=32, steps=80, lr=1e-2, dropouts=(0.0, 0.5)),
+            windows={"train": (8, 150), "dev": (4, 150), "test": (8, 150)}, warmup=10,
+            eval_symbols=5000, trained=trained, domain="bbc", decoder_scales=(0.25, 1.0),
+            min_adaptation_sentences=MIN_ADAPTATION_SENTENCES),
+    }
+
+
+PLATEAU_PROFILES = _plateau_profiles("plateau", PLATEAU_CAPS["plateau"])
+
+SETTINGS = {"short": PROFILES, "plateau": PLATEAU_PROFILES,
+            **{t: _plateau_profiles(t, cap) for t, cap in PLATEAU_CAPS.items() if t != "plateau"}}
 
 
 def get_profile(name: str, trained: str | None = None) -> Profile:

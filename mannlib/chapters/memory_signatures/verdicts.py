@@ -12,13 +12,14 @@ import contextlib
 import io
 
 import numpy as np
+import pandas as pd
 
 from ...methods.signatures import perplexity_gap_ratio, signature_distance
 from ...papers import koppula as K
 from ..base import NOT_TESTED, Claim, MissingRuns, pct, points, verdict
 from . import pipeline
-from .analysis import DOMAIN_LABELS, MIN_COUNT
-from .settings import Profile, fig4_units, percent, resolve, results_dir, units
+from .analysis import DOMAIN_LABELS, MIN_COUNT, language_models
+from .settings import PLATEAU_CAPS, Profile, fig4_units, percent, resolve, results_dir, units
 
 PAPER = K.PAPER
 
@@ -141,3 +142,40 @@ def judge(r: dict, p: Profile) -> list[Claim]:
                      "that domain's model",
                      "Fig. 4", criterion, ours, judged))
     return out
+
+
+# --- does the cap matter? --------------------------------------------------------------------------
+def plateau_settings(profile: str = "paper") -> dict[str, dict]:
+    """trained -> results, for every plateau setting (:data:`~.settings.PLATEAU_CAPS`) whose units
+    are all stored for the profile ``profile`` (a name): the committed settings the chapter can
+    compare. The quick profile compares nothing (its settings differ only by name): {}."""
+    if profile != "paper":
+        return {}
+    out = {}
+    for trained in PLATEAU_CAPS:
+        p = resolve(profile, trained)
+        if all((results_dir(p) / f"{u.name}.json").exists() for u in units(p)):
+            out[trained] = pipeline.load_results(p)
+    return out
+
+
+def cap_table(by_setting: dict[str, dict]) -> pd.DataFrame:
+    """One row per language model, a column group per setting of ``by_setting`` (trained ->
+    results; :func:`plateau_settings`): the cap, the updates trained, why training stopped and the
+    test perplexity on the corpus it trained on."""
+    if not by_setting:
+        return pd.DataFrame()
+    frames = {}
+    for trained, results in by_setting.items():
+        frames[trained] = pd.DataFrame({name: {
+            "cap": r["train"]["config"]["updates"], "updates": r["train"]["updates"],
+            "stopped": r["train"].get("stopped"), "test perplexity": round(r["perplexity"][r["corpus"]], 3)}
+            for name, r in language_models(results).items()}).T
+    return pd.concat(frames, axis=1)
+
+
+def cap_verdicts(by_setting: dict[str, dict], profile: str = "paper") -> pd.DataFrame:
+    """The verdict of every claim of :func:`judge` under each setting of ``by_setting`` (trained ->
+    results): index claim key, a column per setting."""
+    return pd.DataFrame({trained: {c.key: c.verdict for c in judge(results, resolve(profile, trained))}
+                         for trained, results in by_setting.items()})
