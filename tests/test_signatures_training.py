@@ -264,7 +264,7 @@ def test_the_bbc_adaptation_set_is_testable_and_the_lee_one_is_not():
     assert full_stops["bbc"] >= MS.MIN_ADAPTATION_SENTENCES > full_stops["news"]
 
 
-def test_quick_plateau_trains_resumably_sizes_decoders_and_drops_big_weights(monkeypatch, tmp_path):
+def test_quick_plateau_trains_resumably_sizes_decoders_and_drops_big_weights(monkeypatch, tmp_path, capsys):
     from dataclasses import replace
     from mannlib.chapters import memory_signatures as MS
     settings = importlib.import_module("mannlib.chapters.memory_signatures.settings")   # not MS.settings, the function
@@ -299,6 +299,13 @@ def test_quick_plateau_trains_resumably_sizes_decoders_and_drops_big_weights(mon
     assert models == ["bbc-gru-1x16.pt", "shakespeare-lstm-1x32.pt"]
     curves = MS.learning_curves(MS.load_results("quick", "plateau"))
     assert set(curves.index.get_level_values("model")) == set(done)
+    # progress: a line at every dev check of every model and when its decoders start, then the unit's summary
+    lines = capsys.readouterr().out.splitlines()
+    for name, r in done.items():
+        checks = [l for l in lines if l.startswith(f"[signatures] {name}: update ")]
+        assert len(checks) == len(r["train"]["dev_checks"]), name
+        assert checks[-1].endswith(f"stopped by {r['train']['stopped']}")
+        assert f"[signatures] {name}: decoding 1 layer(s), δ = 1-{p.decoder.max_delta}" in lines
     assert MS.reproduce("quick", jobs=1, only=["bbc-gru-1x16"], trained="plateau") == {}   # cached
 
 

@@ -191,7 +191,7 @@ def _warm_factor(step: int, cfg: TrainConfig) -> float:
 
 
 def train_to_plateau(model: CharLM, stream: np.ndarray, cfg: TrainConfig, dev: np.ndarray,
-                     checkpoint=None) -> dict:
+                     checkpoint=None, on_check=None) -> dict:
     """Truncated BPTT over ``stream`` (wrapping around, state reset at the wrap) until the dev
     perplexity stops improving, as the paper's models are trained ("dev93 for development and early
     stopping", Koppula §4). Every ``cfg.eval_every`` updates the first ``cfg.eval_chars`` symbols of
@@ -203,6 +203,9 @@ def train_to_plateau(model: CharLM, stream: np.ndarray, cfg: TrainConfig, dev: n
     stream position, the carried state, the best weights, the curve, the wall time so far) is written
     there atomically at every check, and a call that finds it continues from it: a run killed at any
     point and restarted ends with exactly the weights of an uninterrupted one (one thread, CPU).
+
+    ``on_check`` (a callable, e.g. ``print``) gets a line at every dev check: the update, the dev
+    perplexity, the best so far and the elapsed time (the progress of a run that takes an hour).
 
     Returns losses (train NLL per update), dev_checks ``[update, dev perplexity, learning rate]`` per
     check, best_update, stopped ("patience" or "cap"), updates, symbols seen and wall time."""
@@ -254,6 +257,10 @@ def train_to_plateau(model: CharLM, stream: np.ndarray, cfg: TrainConfig, dev: n
                 run["stopped"] = "cap"
             if checkpoint is not None:
                 _write_checkpoint(checkpoint, cfg, model, opt, run, run["wall_s"] + time.perf_counter() - start)
+            if on_check is not None:
+                on_check(f"update {update:,}/{cfg.updates:,}: dev perplexity {ppl:.3f} (best {run['best_ppl']:.3f} at "
+                         f"{run['best_update']:,}), {(run['wall_s'] + time.perf_counter() - start) / 60:.1f} min"
+                         + (f", stopped by {run['stopped']}" if run["stopped"] else ""))
     model.load_state_dict(run["best"])
     model.eval()
     return {"losses": run["losses"], "dev_checks": run["checks"], "best_update": run["best_update"],

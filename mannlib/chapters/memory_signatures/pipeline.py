@@ -67,7 +67,8 @@ def train_or_load(unit: Unit, p: Profile, out: Path) -> tuple[CharLM, dict]:
         dev = corpora.load(unit.corpus).dev
         if cfg.patience:
             checkpoint.parent.mkdir(parents=True, exist_ok=True)
-            report = train_to_plateau(model, train, cfg, dev, checkpoint=checkpoint)
+            report = train_to_plateau(model, train, cfg, dev, checkpoint=checkpoint,
+                                      on_check=lambda line: print(f"[signatures] {unit.name}: {line}", flush=True))
         else:
             report = train_lm(model, train, cfg, dev=dev)
         report.update(losses=[round(x, 4) for x in report["losses"]], train_symbols=int(len(train)))
@@ -195,6 +196,8 @@ def run_unit(unit: Unit, profile, out: Path | None = None, trained: str | None =
             sets = {s: layer_statesets(model, sig_corpus.split(s), *p.windows[s], p.warmup)
                     for s in ("train", "dev", "test")}
             wall["states"], t = time.perf_counter() - t, time.perf_counter()
+            print(f"[signatures] {unit.name}: decoding {len(sets['test'])} layer(s), δ = 1-{p.decoder.max_delta}",
+                  flush=True)
             result["signatures"] = {k: sig.to_dict() for k, sig in decode_layers(sets, model.cfg, p).items()}
             wall["decoders"] = time.perf_counter() - t
         result["wall_s"] = wall
