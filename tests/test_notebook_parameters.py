@@ -105,15 +105,15 @@ def test_memory_signatures_chapter_reruns_with_other_delta_sizes_and_adaptation(
 
 
 def test_memory_signatures_default_setting_reruns_with_other_delta_sizes_and_adaptation(tmp_path, monkeypatch):
-    """The default, the plateau setting (issue 21): BBC News in WSJ's roles, the learning curves glued."""
+    """The default, a plateau setting (issue 21): BBC News in WSJ's roles, the learning curves glued."""
     values = execute("memory_signatures", tmp_path, monkeypatch, "-p", "delta", "5", "-y", "sizes: [8, 16]",
                      "-p", "adaptation", "0.1")
     from mannlib.chapters import memory_signatures as MS
     p = MS.settings("quick", delta=5, sizes=[8, 16], adaptation=0.1)
-    assert p.trained == "plateau" and p.domain == "bbc"
+    assert p.trained == MS.TRAINED in MS.PLATEAU_CAPS and p.domain == "bbc"
     names = {u.name for u in MS.units(p)}
     assert {"bbc-gru-1x8", "bbc-lstm-1x8", "shakespeare-lstm-1x32-bbc10"} <= names      # sizes, Fig. 4b's fraction
-    assert MS.results_dir(p) != MS.models_dir(p) == runs_folder(tmp_path, "signatures-quick-plateau")
+    assert MS.results_dir(p) != MS.models_dir(p) == runs_folder(tmp_path, f"signatures-quick-{MS.TRAINED}")
     assert all((MS.results_dir(p) / f"{n}.json").exists() for n in names)        # every unit, trained
     assert not (MS.models_dir(p) / "bbc-gru-1x16.json").exists()    # nothing written under the default decoding
     results = MS.load_results(p)
@@ -121,7 +121,7 @@ def test_memory_signatures_default_setting_reruns_with_other_delta_sizes_and_ada
     assert values["sig_delta"] == "'5'" and values["sig_sizes"] == "'8, 16'"                   # the prose follows
     assert "10% of the BBC News" in values["sig_fig4_b"] and "8 and 16 units" in values["sig_design"]
     lms = [n for n, r in results.items() if "lm" in r]
-    assert values["sig_setting"] == "'plateau'" and values["sig_curves_n"] == f"'{len(lms)}'"   # a curve per model
+    assert values["sig_setting"] == f"'{MS.TRAINED}'" and values["sig_curves_n"] == f"'{len(lms)}'"   # a curve per model
     assert f"of {len(lms)} at their last check" in values["sig_curves_text"]
 
 

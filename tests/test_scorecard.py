@@ -153,8 +153,8 @@ def test_signature_claims_in_the_quick_profile(tmp_path, monkeypatch):
     rows = MS.claims("quick")                 # trains the tiny models into tmp_path, ~6 s
     assert [c.key for c, _ in rows] == list(MS.paper_says())
     assert all(c.verdict in SC.VERDICTS for c, _ in rows)
-    assert MS.results_dir("quick") == tmp_path / "signatures-quick-plateau"      # the setting the book reads
-    assert (tmp_path / "signatures-quick-plateau").is_dir() and DATA not in (tmp_path / "signatures-quick-plateau").parents
+    folder = tmp_path / f"signatures-quick-{MS.TRAINED}"                       # the setting the book reads
+    assert MS.results_dir("quick") == folder and folder.is_dir() and DATA not in folder.parents
 
 
 def test_paper_profile_trains_nothing(monkeypatch, tmp_path):

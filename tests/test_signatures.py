@@ -156,9 +156,9 @@ def test_quick_results_never_go_into_data(monkeypatch, tmp_path):
         assert DATA.resolve() not in MS.results_dir("quick", trained).resolve().parents
     monkeypatch.setenv("MANNLIB_RUNS", str(tmp_path))
     assert MS.results_dir("quick", "short") == tmp_path / "signatures-quick"
-    assert MS.results_dir("quick") == tmp_path / "signatures-quick-plateau"          # the default: plateau
+    assert MS.results_dir("quick") == tmp_path / f"signatures-quick-{MS.TRAINED}"    # the default, a plateau setting
     assert MS.results_dir("paper", "short") == DATA / "signatures"
-    assert MS.results_dir("paper") == DATA / "signatures" / "plateau"
+    assert MS.results_dir("paper") == DATA / "signatures" / MS.TRAINED
     with pytest.raises(MS.SignatureError, match="paper, quick"):
         MS.results_dir("full")
 

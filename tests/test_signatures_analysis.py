@@ -248,7 +248,7 @@ def test_judge_gives_the_claims_in_the_order_of_paper_says():
 
 def test_the_chapter_registers_its_pipeline():
     assert set(MS.PIPELINES) == {"signatures", "signatures-short"} and math.isclose(MS.DECLINE, 0.30) and MS.MIN_COUNT == 20
-    assert MS.PIPELINES["signatures-short"].keywords == {"trained": "short"} and MS.TRAINED == "plateau"
+    assert MS.PIPELINES["signatures-short"].keywords == {"trained": "short"} and MS.TRAINED in MS.PLATEAU_CAPS
 
 
 # --- the plateau setting, the book's default (issue 21): learning curves, stopping, prose -------------------
@@ -351,7 +351,7 @@ def test_curve_values_say_how_the_models_stopped():
 
 
 def test_setting_and_budget_values_of_the_plateau_setting():
-    paper = MS.setting_values(MS.get_profile("paper"))
+    paper = MS.setting_values(MS.get_profile("paper", "plateau"))
     assert paper["setting"] == "plateau" and paper["setting_text"] == (
         "This page reads the plateau setting: every model trained until the development perplexity stops improving "
         "(a check on 60,000 dev symbols every 200 updates; the learning rate halves at every check without a new "
@@ -360,7 +360,7 @@ def test_setting_and_budget_values_of_the_plateau_setting():
         "projection they read).")
     short = MS.setting_values(P)["setting_text"]                   # the quick short page names the quick plateau
     assert short.startswith('This page reads the short setting (trained = "short"): every model trained for a fixed '
-                            "60 updates. The book's default, the plateau setting, trains every model until the "
+                            f"60 updates. The book's default, the {MS.TRAINED} setting, trains every model until the "
                             "development perplexity stops improving (a check on 2,000 dev symbols every 10 updates;")
     assert "and 2 such checks in a row stop training; at most 60 updates)" in short and "being trained" not in short
     r = plateau_results("bbc-gru-1x16", "bbc-lstm-1x16", "shakespeare-lstm-1x32-bbc5", "shakespeare-gru-1x32")

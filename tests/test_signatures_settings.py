@@ -9,15 +9,10 @@ from mannlib.chapters import memory_signatures as MS
 from mannlib.engine.paths import DATA
 
 
-# The two plateau units still in training when the book switched to the plateau setting (issue 21);
-# every other unit of it is committed under data/signatures/plateau.
-PLATEAU_IN_TRAINING = {"bbc-gru-4x320", "bbc-lstm-4x320"}
-
-
 def test_default_parameters_are_the_committed_setting():
-    assert MS.TRAINED == "plateau"
+    assert MS.TRAINED in MS.PLATEAU_CAPS                                # the book reads a plateau setting
     for profile in ("paper", "quick"):
-        assert MS.settings(profile) is MS.get_profile(profile) is MS.PLATEAU_PROFILES[profile]
+        assert MS.settings(profile) is MS.get_profile(profile) is MS.get_profile(profile, MS.TRAINED)
         assert MS.settings(profile, "short") is MS.get_profile(profile, "short") is MS.PROFILES[profile]
     # the short setting: its committed results in data/signatures
     p = MS.settings("paper", "short", cells=["lstm", "gru"], delta=10, sizes=[640, 80, 160, 320], adaptation=0.05)
@@ -25,15 +20,17 @@ def test_default_parameters_are_the_committed_setting():
     assert MS.results_dir(p) == MS.models_dir(p) == DATA / "signatures"
     committed = sorted(f.stem for f in (DATA / "signatures").glob("*.json"))
     assert sorted(u.name for u in MS.units(p)) == committed            # every committed result, by its own name
-    # the default: the plateau setting, its committed results in data/signatures/plateau
+    # the default: the plateau setting the book reads, its committed results in data/signatures/<setting>
     plateau = MS.settings("paper", cells=["lstm", "gru"], delta=10, sizes=[640, 80, 160, 320], adaptation=0.05,
                           domain="bbc")
-    assert plateau is MS.settings("paper", "plateau") is MS.PLATEAU_PROFILES["paper"]
-    assert MS.results_dir("paper") == MS.results_dir(plateau) == MS.models_dir(plateau) == DATA / "signatures" / "plateau"
-    committed = {f.stem for f in (DATA / "signatures" / "plateau").glob("*.json")}
+    assert plateau is MS.settings("paper", MS.TRAINED) and plateau.trained == MS.TRAINED
+    assert MS.results_dir("paper") == MS.results_dir(plateau) == MS.models_dir(plateau) == DATA / "signatures" / MS.TRAINED
     names = [u.name for u in MS.units(plateau)]
     assert len(names) == len(set(names)) == 14
-    assert sorted(names) == sorted(committed | PLATEAU_IN_TRAINING)   # every committed result, and the two in training
+    assert {f.stem for f in (DATA / "signatures" / MS.TRAINED).glob("*.json")} == set(names)   # all committed
+    for trained in MS.PLATEAU_CAPS:           # each plateau setting: the same units, by their own names
+        assert [u.name for u in MS.units("paper", trained)] == names
+        assert {f.stem for f in (DATA / "signatures" / trained).glob("*.json")} <= set(names)
 
 
 @pytest.mark.parametrize("knobs, message", [
@@ -59,12 +56,12 @@ def test_other_structure_means_other_names_in_the_same_folder():
     assert MS.results_dir(p) == DATA / "signatures"                        # the decoding is the setting's
     assert MS.fig4_units(MS.settings("paper", "short", adaptation=0.025))["b"] == "shakespeare-lstm-1x320-news2.5"
     assert {u.name for u in MS.units(MS.settings("paper", "short", domain="bbc"))} >= {"bbc-lstm-1x640", "ngram5-bbc"}
-    # the same knobs in the default setting: BBC News in WSJ's roles, in the plateau folder
+    # the same knobs in the default setting: BBC News in WSJ's roles, in its plateau folder
     p = MS.settings("paper", sizes=[80, 1280], main=160, cells=["gru"], adaptation=0.1, deep_layers=6)
     assert [u.name for u in MS.units(p)] == [
         "bbc-gru-1x80", "bbc-gru-1x1280", "bbc-gru-6x320", "bbc-gru-1x160", "bbc-lstm-1x160",
         "shakespeare-gru-1x160", "shakespeare-lstm-1x160", "shakespeare-lstm-1x160-bbc10", "ngram5-bbc"]
-    assert MS.results_dir(p) == DATA / "signatures" / "plateau"
+    assert MS.results_dir(p) == DATA / "signatures" / MS.TRAINED
     assert MS.fig4_units(MS.settings("paper", adaptation=0.025))["b"] == "shakespeare-lstm-1x320-bbc2.5"
 
 
@@ -99,7 +96,8 @@ def test_the_pipeline_takes_the_notebook_parameters():
     knobs = [n for n, prm in inspect.signature(MS.PIPELINES["signatures"]).parameters.items()
              if prm.kind is prm.KEYWORD_ONLY]
     assert knobs == list(inspect.signature(MS.settings).parameters)[1:]   # all but profile
-    # "signatures" trains the default setting (plateau), "signatures-short" the 300-update one
+    # "signatures" trains the default setting (a plateau one; others with --set trained=...), "signatures-short"
+    # the 300-update one
     assert set(MS.PIPELINES) == {"signatures", "signatures-short"} and MS.PIPELINES["signatures"] is MS.reproduce_all
     assert MS.PIPELINES["signatures-short"].func is MS.reproduce_all
     assert MS.PIPELINES["signatures-short"].keywords == {"trained": "short"}
@@ -110,7 +108,7 @@ def test_the_paper_claims_train_nothing_and_name_what_is_missing():
     MissingRuns (never hours of training), here the 14 units of decoders nobody committed."""
     from mannlib.chapters.base import MissingRuns
     p = MS.settings("paper", delta=5)                                  # another Δ: a folder of its own, empty
-    assert MS.results_dir(p) == DATA / "signatures" / "plateau" / MS.decoding_tag(p) and not MS.results_dir(p).exists()
+    assert MS.results_dir(p) == DATA / "signatures" / MS.TRAINED / MS.decoding_tag(p) and not MS.results_dir(p).exists()
     with pytest.raises(MissingRuns, match=r"14 memory_signatures units are missing from .*\(bbc-gru-1x80, "
                                           r"bbc-gru-1x160, bbc-gru-1x320, \.\.\.\): run notebooks/memory_signatures"):
         MS.claims(p)
