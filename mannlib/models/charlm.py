@@ -255,11 +255,12 @@ def train_to_plateau(model: CharLM, stream: np.ndarray, cfg: TrainConfig, dev: n
                 run["stopped"] = "patience"
             elif update >= cfg.updates:
                 run["stopped"] = "cap"
+            wall = run["wall_s"] + time.perf_counter() - start
             if checkpoint is not None:
-                _write_checkpoint(checkpoint, cfg, model, opt, run, run["wall_s"] + time.perf_counter() - start)
+                _write_checkpoint(checkpoint, cfg, model, opt, run, wall)
             if on_check is not None:
                 on_check(f"update {update:,}/{cfg.updates:,}: dev perplexity {ppl:.3f} (best {run['best_ppl']:.3f} at "
-                         f"{run['best_update']:,}), {(run['wall_s'] + time.perf_counter() - start) / 60:.1f} min"
+                         f"{run['best_update']:,}), {wall / 60:.1f} min"
                          + (f", stopped by {run['stopped']}" if run["stopped"] else ""))
     model.load_state_dict(run["best"])
     model.eval()

@@ -34,12 +34,12 @@ from .figures import (adaptation, heatmap, learning_curve_figure, memory_network
 from .mann import MODELS, STATES, mann_signatures, mirror_states
 from .pipeline import decode_layers, drop_weights, load_results, reproduce, run_unit
 from .plan import plan, print_plan, unit_minutes
-from .prose import (FIG1_SYMBOLS, budget_values, cap_values, corpus_values, cost_values, curve_values, design_values, fig1_values,
-                    fig2_values, fig3_values, fig4_values, fig5_values, plateau_text, setting_values, symbol_text)
+from .prose import (FIG1_SYMBOLS, budget_values, cap_values, corpus_values, cost_values, curve_values, design_values,
+                    fig1_values, fig2_values, fig3_values, fig4_values, fig5_values, plateau_text, setting_values, symbol_text)
 from .record import reference
 from .settings import (DOMAINS, MIN_ADAPTATION_SENTENCES, PLATEAU, PLATEAU_CAPS, PLATEAU_PROFILES, PROFILES, TRAINED,
-                       TRAININGS, Profile, Unit, decoding_tag, fig4_units, get_profile, models_dir, percent, resolve, results_dir,
-                       settings, units)
+                       TRAININGS, Profile, Unit, decoding_tag, fig4_units, get_profile, models_dir, percent, resolve,
+                       results_dir, settings, units)
 from .verdicts import (CLOSER, DECLINE, PAPER, RISE, cap_table, cap_verdicts, claims, judge, mean_recall, paper_says,
                        plateau_settings)
 

@@ -119,8 +119,7 @@ def _plateau_profiles(trained: str, cap: int) -> dict:
             lm=TrainConfig(updates=cap, batch=32, bptt=64, lr=3e-3, warmup=0.03, **plateau),
             deep_lm=TrainConfig(updates=cap, batch=32, bptt=64, lr=2e-3, warmup=0.03, **plateau),
             # 5% of BBC's training text is 180k symbols, 88 updates a pass: a dev check every 40
-            finetune=TrainConfig(updates=1_000, batch=32, bptt=64, lr=1e-3, warmup=0.0, eval_every=40,
-                                 eval_chars=PLATEAU["eval_chars"], patience=PLATEAU["patience"], decay=PLATEAU["decay"]),
+            finetune=TrainConfig(updates=1_000, batch=32, bptt=64, lr=1e-3, warmup=0.0, **{**plateau, "eval_every": 40}),
             finetune_fraction=K.ADAPTATION_FRACTION,
             decoder=DecoderConfig(max_delta=10, hidden=128, steps=200, batch=512, lr=3e-3),
             windows={"train": (80, 520), "dev": (16, 520), "test": (100, 1000)}, warmup=20,
@@ -141,10 +140,8 @@ def _plateau_profiles(trained: str, cap: int) -> dict:
     }
 
 
-PLATEAU_PROFILES = _plateau_profiles("plateau", PLATEAU_CAPS["plateau"])
-
-SETTINGS = {"short": PROFILES, "plateau": PLATEAU_PROFILES,
-            **{t: _plateau_profiles(t, cap) for t, cap in PLATEAU_CAPS.items() if t != "plateau"}}
+SETTINGS = {"short": PROFILES, **{t: _plateau_profiles(t, cap) for t, cap in PLATEAU_CAPS.items()}}
+PLATEAU_PROFILES = SETTINGS["plateau"]
 
 
 def get_profile(name: str, trained: str | None = None) -> Profile:
