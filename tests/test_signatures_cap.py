@@ -55,10 +55,33 @@ def test_cap_comparison_reads_only_complete_committed_settings():
     assert MS.plateau_settings("quick") == {}
     assert MS.cap_table({}).empty and MS.cap_verdicts({}).empty
     by = MS.plateau_settings("paper")
-    assert "plateau" in by    # committed in full; plateau-6k joins once all its units are
+    assert set(by) == {"plateau", "plateau-6k"}     # both committed in full
     for trained, results in by.items():
         assert set(results) == {u.name for u in MS.units("paper", trained)}
     table = MS.cap_table(by)
     assert set(table.columns.get_level_values(0)) == set(by)
     assert (table["plateau"]["cap"].isin([3000, 1000])).all()       # 1,000: the retrained LSTM's own cap
     assert set(MS.cap_verdicts(by).index) == {"decline", "size", "depth", "adaptation"}
+    fig4 = MS.adaptation_by_setting(by)             # Fig. 4 per setting: the numbers its verdict rests on
+    assert fig4.index.tolist() == list(by) and fig4.columns.tolist() == ["to domain", "to Shakespeare", "gap ratio"]
+    for trained, row in fig4.iterrows():
+        ours = next(c.ours for c in MS.judge(by[trained], MS.resolve("paper", trained)) if c.key == "adaptation")
+        assert (f"gap ratio {row['gap ratio']:.1f}; signature distance retrained-BBC News {row['to domain']:.3f}, "
+                f"retrained-Shakespeare {row['to Shakespeare']:.3f}") in ours
+
+
+def test_fig4_setting_values_say_whether_the_nearer_model_depends_on_the_cap():
+    def frame(*rows):
+        return pd.DataFrame(rows, index=["plateau", "plateau-6k"][:len(rows)],
+                            columns=["to domain", "to Shakespeare", "gap ratio"])
+    flip = MS.fig4_setting_values(frame((0.046, 0.047, 3.7), (0.050, 0.041, 2.7)), "BBC News")["fig4_settings"]
+    assert flip == ("Across the plateau settings, the retrained signature's distance to the BBC News model and to the "
+                    'Shakespeare model, "plateau": 0.046 and 0.047; "plateau-6k": 0.050 and 0.041. The nearer model '
+                    "changes with the training length (the two distances differ by 0.001 to 0.009), so by this "
+                    "distance the retrained model is not clearly closer to either of the two.")
+    same = MS.fig4_setting_values(frame((0.030, 0.047, 3.7), (0.020, 0.041, 2.7)), "BBC News")["fig4_settings"]
+    assert same.endswith("The nearer model is the BBC News model in every setting.")
+    same = MS.fig4_setting_values(frame((0.050, 0.047, 3.7), (0.060, 0.041, 2.7)), "BBC News")["fig4_settings"]
+    assert same.endswith("The nearer model is the Shakespeare model in every setting.")
+    one = MS.fig4_setting_values(frame((0.030, 0.047, 3.7)), "BBC News")["fig4_settings"]
+    assert one.startswith("Fewer than two plateau settings are stored")

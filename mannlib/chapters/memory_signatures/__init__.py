@@ -35,13 +35,14 @@ from .mann import MODELS, STATES, mann_signatures, mirror_states
 from .pipeline import decode_layers, drop_weights, load_results, reproduce, run_unit
 from .plan import plan, print_plan, unit_minutes
 from .prose import (FIG1_SYMBOLS, budget_values, cap_values, corpus_values, cost_values, curve_values, design_values,
-                    fig1_values, fig2_values, fig3_values, fig4_values, fig5_values, plateau_text, setting_values, symbol_text)
+                    fig1_values, fig2_values, fig3_values, fig4_setting_values, fig4_values, fig5_values, plateau_text,
+                    setting_values, symbol_text)
 from .record import reference
 from .settings import (DOMAINS, MIN_ADAPTATION_SENTENCES, PLATEAU, PLATEAU_CAPS, PLATEAU_PROFILES, PROFILES, TRAINED,
                        TRAININGS, Profile, Unit, decoding_tag, fig4_units, get_profile, models_dir, percent, resolve,
                        results_dir, settings, units)
-from .verdicts import (CLOSER, DECLINE, PAPER, RISE, cap_table, cap_verdicts, claims, judge, mean_recall, paper_says,
-                       plateau_settings)
+from .verdicts import (CLOSER, DECLINE, PAPER, RISE, adaptation_by_setting, adaptation_numbers, cap_table,
+                       cap_verdicts, claims, judge, mean_recall, paper_says, plateau_settings)
 
 
 def reproduce_all(profile: str = "paper", jobs: int = 2, dry_run: bool = False, *, trained: str | None = None,
@@ -49,7 +50,8 @@ def reproduce_all(profile: str = "paper", jobs: int = 2, dry_run: bool = False, 
                   cells=None, delta: int | None = None, decoder_hidden: int | None = None, decoder_scales=None,
                   dropouts=None, adaptation: float | None = None, domain: str | None = None) -> dict:
     """Koppula et al. 2018: language models, decoders and baselines (resumable, under
-    data/signatures/plateau; ``trained="short"``: data/signatures), then, beyond the paper, the
+    data/signatures/<trained>, by default :data:`~.settings.TRAINED`, plateau-6k; ``trained="short"``:
+    data/signatures), then, beyond the paper, the
     mirror runs' signatures. Returns name -> result of the units run now.
     ``dry_run``: train nothing, print :func:`~.plan.print_plan` instead. The keyword-only arguments
     are the chapter's parameters (the notebook's; ``reproduce signatures --set delta=15``): see
@@ -69,5 +71,5 @@ def reproduce_all(profile: str = "paper", jobs: int = 2, dry_run: bool = False, 
 reproduce_short = functools.partial(reproduce_all, trained="short")
 reproduce_short.__doc__ = "The short setting's campaign (under data/signatures): reproduce_all(trained='short')."
 
-# ``python -m mannlib reproduce signatures`` (the setting the book reads, plateau) and ``signatures-short``
+# ``python -m mannlib reproduce signatures`` (the setting the book reads, plateau-6k) and ``signatures-short``
 PIPELINES = {"signatures": reproduce_all, "signatures-short": reproduce_short}

@@ -2,8 +2,9 @@
 signatures, and write one JSON file per unit under :func:`~.settings.results_dir`.
 
 Every file is written atomically and a finished unit is never redone, so ``python -m mannlib
-reproduce signatures`` can be stopped and restarted; data/signatures/plateau holds the paper
-profile's results of the setting the book reads, data/signatures those of the short one, committed.
+reproduce signatures`` can be stopped and restarted; data/signatures/plateau-6k holds the paper
+profile's results of the setting the book reads, data/signatures/plateau those of the same with half
+the cap, data/signatures those of the short one, all committed.
 Each unit runs on one thread, so its numbers do not depend on ``jobs``. In the plateau setting a
 language model in training is also checkpointed at every dev check (``checkpoints/<unit>.ckpt``,
 removed once its model is stored), so a killed campaign loses at most one dev interval of each

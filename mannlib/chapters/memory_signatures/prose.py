@@ -53,7 +53,7 @@ def corpus_values(loaded: dict, p: Profile | None = None) -> dict[str, str]:
             "domain_other": (f"The short setting (trained = \"short\") uses the Lee corpus in its place ({news_text}): "
                              f"{len(news.train):,} training symbols against BBC News's {len(loaded['bbc'].train):,}"
                              if domain == "bbc" else
-                             f"The plateau setting, the book's default, uses BBC News in its place ({bbc_text}): "
+                             f"The plateau settings, the book's default among them, use BBC News in its place ({bbc_text}): "
                              f"{len(loaded['bbc'].train):,} training symbols against the Lee corpus's {len(news.train):,}"),
             "domain_data": f"The {label} corpus has {len(loaded[domain].train):,} training symbols"
                            + (", a small fraction of WSJ's" if domain == "news" else "")}
@@ -211,6 +211,28 @@ def fig4_values(dist: pd.DataFrame, ppl: dict, p: Profile, news_train_symbols: i
             "fig4_ft_symbols": f"{int(news_train_symbols * p.finetune_fraction):,}"}
 
 
+def fig4_setting_values(frame: pd.DataFrame, label: str) -> dict[str, str]:
+    """Fig. 4's signature comparison under every plateau setting (``frame``:
+    :func:`~.verdicts.adaptation_by_setting`), in a sentence: the two distances per setting and
+    whether the nearer model is the same in all of them."""
+    if len(frame) < 2:
+        return {"fig4_settings": "Fewer than two plateau settings are stored, so we cannot say whether the nearer model "
+                                 "depends on how long the models trained."}
+    parts = [f'"{t}": {row["to domain"]:.3f} and {row["to Shakespeare"]:.3f}' for t, row in frame.iterrows()]
+    nearer = {("the " + label) if row["to domain"] < row["to Shakespeare"] else "the Shakespeare"
+              for _, row in frame.iterrows()}
+    text = (f"Across the plateau settings, the retrained signature's distance to the {label} model and to the "
+            f"Shakespeare model, {'; '.join(parts)}. ")
+    if len(nearer) == 1:
+        text += f"The nearer model is {nearer.pop()} model in every setting."
+    else:
+        gap = (frame["to domain"] - frame["to Shakespeare"]).abs()
+        text += (f"The nearer model changes with the training length (the two distances differ by "
+                 f"{gap.min():.3f} to {gap.max():.3f}), so by this distance the retrained model is not clearly closer "
+                 "to either of the two.")
+    return {"fig4_settings": text}
+
+
 def fig5_values(gru: Signature, ngram: Signature, diff: np.ndarray) -> dict[str, str]:
     """Fig. 5: where the GRU beats the n-gram, the n-gram's mean state length, cells either way."""
     counts = difference_counts(diff)
@@ -225,8 +247,9 @@ def budget_values(results: dict, p: Profile) -> dict[str, str]:
     perplexities stand to the paper's on WSJ)."""
     lms = [r for r in language_models(results).values() if r["corpus"] == p.domain and not r["parent"]]
     news_ppl = [r["perplexity"][p.domain] for r in lms]
+    lo, hi = (f(r["train"]["symbols_seen"] for r in lms) for f in (min, max)) if p.trained != "short" else (0, 0)
     seen = (f"{p.lm.updates * p.lm.batch * p.lm.bptt:,}" if p.trained == "short" else
-            f"{min(r['train']['symbols_seen'] for r in lms):,} to {max(r['train']['symbols_seen'] for r in lms):,}")
+            f"{lo:,}" if lo == hi else f"{lo:,} to {hi:,}")
     label, ppl = DOMAIN_LABELS.get(p.domain, p.domain), f"{min(news_ppl):.2f} to {max(news_ppl):.2f}"
     side = ("above" if min(news_ppl) > K.PPL_WSJ else "below" if max(news_ppl) < K.PPL_WSJ else "on both sides of")
     if p.trained == "short":
@@ -236,8 +259,8 @@ def budget_values(results: dict, p: Profile) -> dict[str, str]:
     else:
         stops = [r["train"]["stopped"] for r in language_models(results).values() if "stopped" in r["train"]]
         length = (f"Like the paper, our models train until their dev perplexity stops improving, within a cap: "
-                  f"{stops.count('cap')} of {len(stops)} reached the cap first (see the learning curves). They saw "
-                  f"{seen} symbols, and their perplexities ({ppl} on {label}) are {side} the paper's "
+                  f"{stops.count('cap')} of {len(stops)} reached the cap first (see the learning curves). "
+                  f"{'They' if lo != hi else 'Each'} saw {seen} symbols, and their perplexities ({ppl} on {label}) are {side} the paper's "
                   f"{K.PPL_WSJ:.2f} on WSJ, a different corpus.")
     return {"ppl_range": ppl, "symbols_seen": seen, "decoder_steps": f"{p.decoder.steps} × {p.decoder.batch}",
             "training_length": length}
@@ -277,19 +300,28 @@ def curve_values(results: dict, p: Profile) -> dict[str, str]:
         return {"curves_n": "0", "curves_text": f"The short setting has no learning curves: every model trained a "
                                                 f"fixed {p.lm.updates} updates without a dev check."}
     n, patience = len(trained), [name for name, t in trained.items() if t["stopped"] == "patience"]
-    caps = sorted({p.lm.updates, p.deep_lm.updates})
-    cap = f"{and_join(f'{c:,}' for c in caps)} updates; {p.finetune.updates:,} for the retrained LSTM"
+    retrained = {name for name, r in language_models(results).items() if r["parent"]}
+
+    def cap(names) -> str:
+        """The caps of the models ``names``, the retrained LSTM's named apart."""
+        text = and_join(f"{c:,}" for c in sorted({trained[m]["config"]["updates"] for m in names
+                                                   if m not in retrained})) + " updates"
+        ft = sorted({trained[m]["config"]["updates"] for m in names if m in retrained})
+        return (f"{text}; {and_join(f'{c:,}' for c in ft)} for the retrained LSTM" if len(ft) < len(names) else
+                f"{and_join(f'{c:,}' for c in ft)} updates") if ft else text
+    every, its = ("The language model", "its") if n == 1 else (f"All {n} language models", "their")
     if not patience:
-        stop = f"All {n} language models stopped at their cap ({cap}), none at a plateau of its dev perplexity"
+        stop = f"{every} stopped at {its} cap ({cap(trained)}), none at a plateau of its dev perplexity"
     elif len(patience) == n:
-        stop = f"All {n} language models stopped at a plateau of their dev perplexity, before their cap ({cap})"
+        stop = f"{every} stopped at a plateau of {its} dev perplexity, before {its} cap ({cap(trained)})"
     else:
         stop = (f"{len(patience)} of the {n} language models stopped at a plateau of their dev perplexity "
-                f"({and_join(patience)}), the other {n - len(patience)} at their cap ({cap})")
+                f"({and_join(patience)}), the other {n - len(patience)} at their cap "
+                f"({cap([m for m in trained if m not in patience])})")
     best = [t["best_update"] for t in trained.values()]
     last = sum(t["best_update"] == t["updates"] for t in trained.values())
-    text = (f"{stop}. Their best dev checks came at updates {min(best):,} to {max(best):,} ({last} of {n} at "
-            f"their last check)")
+    span = f"{min(best):,}" if min(best) == max(best) else f"{min(best):,} to {max(best):,}"
+    text = (f"{stop}. {its.capitalize()} best dev checks came at updates {span} ({last} of {n} at {its} last check)")
     capped = [late_gain(t) for t in trained.values() if t["stopped"] == "cap"]
     capped = [g for g in capped if np.isfinite(g)]
     if capped:
@@ -301,7 +333,7 @@ def curve_values(results: dict, p: Profile) -> dict[str, str]:
         if np.median(capped) > 0:
             text += ": most were still improving when the cap stopped them"
     return {"curves_n": str(n), "curves_at_cap": str(n - len(patience)),
-            "curves_best": f"{min(best):,} to {max(best):,}", "curves_text": text + "."}
+            "curves_best": span, "curves_text": text + "."}
 
 
 def cap_values(table: pd.DataFrame, verdicts: pd.DataFrame) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 :func:`judge` is a pure function of the results (name -> result of one unit); :func:`claims`
 makes sure they exist (the paper profile reads the committed results of the setting the book
-reads, data/signatures/plateau, trains nothing and says what is missing; quick trains the tiny
+reads, data/signatures/<:data:`~.settings.TRAINED`>, trains nothing and says what is missing; quick trains the tiny
 versions if missing, as the chapter does) and judges them. The verdicts'
 thresholds are the constants below, which the criteria quote.
 """
@@ -117,12 +117,10 @@ def judge(r: dict, p: Profile) -> list[Claim]:
                              all(v[0] > v[-1] for v in depth.values()))))
 
     names = fig4_units(p)
-    sig = {k: r[v]["signatures"]["layer1"] for k, v in names.items()}
-    ppl = {k: r[v]["perplexity"][d] for k, v in names.items()}
     label = DOMAIN_LABELS.get(d, d)
-    d_ab, d_bc = (signature_distance(sig[x], sig[y], MIN_COUNT) for x, y in (("a", "b"), ("b", "c")))
-    ratio = perplexity_gap_ratio(ppl["a"], ppl["b"], ppl["c"])   # NaN unless the retrained model is worse
-    closer = bool(ratio >= CLOSER)                 # than the news model: a zero gap (infinite ratio) is never closer
+    ppl, d_ab, d_bc, ratio = adaptation_numbers(r, p)
+    closer = bool(ratio >= CLOSER)                 # NaN unless the retrained model is worse than the news model;
+                                                   # a zero gap (infinite ratio) is never closer
     shown = f"{ratio:.1f}" if np.isfinite(ratio) else f"undefined (the retrained model is not worse than the {label} model)"
 
     criterion = (f"reproduced: the retrained signature is closer to the {label} model's than to the Shakespeare "
@@ -145,6 +143,28 @@ def judge(r: dict, p: Profile) -> list[Claim]:
 
 
 # --- does the cap matter? --------------------------------------------------------------------------
+def adaptation_numbers(r: dict, p: Profile) -> tuple[dict, float, float, float]:
+    """Fig. 4's numbers (§6): the three models' perplexities on the domain's test text (a
+    Shakespeare, b retrained, c domain), the signature distances b-a and b-c (RMS over the cells
+    with >= MIN_COUNT positions in both) and the perplexity gap ratio (a - b) / (b - c)."""
+    names = fig4_units(p)
+    sig = {k: r[v]["signatures"]["layer1"] for k, v in names.items()}
+    ppl = {k: r[v]["perplexity"][p.domain] for k, v in names.items()}
+    d_ab, d_bc = (signature_distance(sig[x], sig[y], MIN_COUNT) for x, y in (("a", "b"), ("b", "c")))
+    return ppl, d_ab, d_bc, perplexity_gap_ratio(ppl["a"], ppl["b"], ppl["c"])
+
+
+def adaptation_by_setting(by_setting: dict[str, dict], profile: str = "paper") -> pd.DataFrame:
+    """Fig. 4 under each setting of ``by_setting`` (trained -> results; :func:`plateau_settings`):
+    the retrained model's signature distance to the domain model and to the Shakespeare model,
+    and the perplexity gap ratio (:func:`adaptation_numbers`); a row per setting."""
+    rows = {}
+    for trained, results in by_setting.items():
+        _, d_ab, d_bc, ratio = adaptation_numbers(results, resolve(profile, trained))
+        rows[trained] = {"to domain": d_bc, "to Shakespeare": d_ab, "gap ratio": ratio}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["to domain", "to Shakespeare", "gap ratio"])
+
+
 def plateau_settings(profile: str = "paper") -> dict[str, dict]:
     """trained -> results, for every plateau setting (:data:`~.settings.PLATEAU_CAPS`) whose units
     are all stored for the profile ``profile`` (a name): the committed settings the chapter can
