@@ -20,7 +20,8 @@ job of it: a language model (or the n-gram baseline) and its signatures, written
 
 :data:`TRAINED` is what the book reads: "plateau-6k". All settings keep only the weights of models
 under a million parameters (and those a retrained model starts from): data/ stays under 80 MB, and
-the results of the larger ones are stored; retraining brings their weights back.
+the results of the larger ones are stored; retraining brings their weights back. The committed "plateau" results keep no weights at all (the
+book reads plateau-6k; "plateau" only for the cap comparison, which needs the results alone).
 """
 from __future__ import annotations
 
