@@ -217,3 +217,16 @@ def test_a_tiny_sann_learns_to_mirror_three_bits():
     io = ModelIO(input_size=4, output_size=2, input_tokens=True)
     acc = train_tiny("sann", io, mirror_batch, steps=60, hidden=8, embed=4, cells=4, width=4, max_pops=1)
     assert acc > 0.99
+
+
+@pytest.mark.parametrize("io", [VEC, TOK], ids=["vectors", "tokens"])
+def test_tann_head_input_reads_the_controller_input(io):
+    # TannConfig.head_input: the heads see [h_t; x_t] (x_t embedded for tokens); gradients reach every
+    # parameter, and the model runs the reference loop (the fused path serves h_t-only heads)
+    torch.manual_seed(0)
+    model = build_model("tann", io, **SMALL["tann"], head_input=True)
+    x_size = 5 if io.input_tokens else io.input_size
+    assert model.memory.heads.in_features == 6 + x_size and not model.memory.fused()
+    model(inputs(io, T=6)).square().mean().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+    assert build_model("tann", io, **SMALL["tann"]).memory.heads.in_features == 6    # the default: h_t only

@@ -91,3 +91,32 @@ def test_a_step_writes_before_it_reads():
     torch.testing.assert_close(memory, want)
     torch.testing.assert_close(r, torch.full((1, 3), 0.5))
     torch.testing.assert_close(w_read, torch.eye(5)[2:3])
+
+
+def test_head_input_lets_x_move_the_heads():
+    # head_input (Wang §2: x_t into the write and read modules): the heads read [h; x]. With the
+    # x columns zero it is the h-only memory with the same weights; an x column on the write head's
+    # shift logits moves its focus one row, as a hand-set "advance on every input" rule would.
+    torch.manual_seed(0)
+    plain, with_x = TapeMemory(hidden=4, cells=5, width=3), TapeMemory(hidden=4, cells=5, width=3, x_size=2)
+    assert with_x.heads.in_features == 6 and not with_x.fused()
+    with torch.no_grad():
+        with_x.heads.weight.zero_()[:, :4] = plain.heads.weight
+        with_x.heads.bias.copy_(plain.heads.bias)
+        with_x.init_logits.copy_(plain.init_logits)
+    h, x = torch.randn(2, 4), torch.randn(2, 2)
+    r, state, _ = plain.step(h, None, plain.initial_state(2)[1])
+    r_x, state_x, _ = with_x.step(h, x, with_x.initial_state(2)[1])
+    torch.testing.assert_close(r_x, r)
+    big = 30.0
+    with torch.no_grad():                         # write head: no content (g = 0), gamma = 1; shift by x[0]
+        with_x.heads.weight.zero_()
+        key, beta, g, s, gamma, erase, add = with_x.heads.bias.split(with_x._split)
+        g.fill_(-big), gamma.fill_(-big), s.copy_(torch.tensor([0.0, 0.0, -big] * 2))
+        shift_rows = sum(with_x._split[:3])       # the write head's logits for s[-1], s[0], s[+1]
+        with_x.heads.weight[shift_rows + 2, 4] = 2 * big   # x[0] = 1 makes s[+1] win
+        with_x.init_logits.fill_(-big)[:, 0] = big
+    _, (_, _, w_write), _ = with_x.step(torch.zeros(1, 4), torch.tensor([[1.0, 0.0]]), with_x.initial_state(1)[1])
+    torch.testing.assert_close(w_write, torch.eye(5)[1:2], atol=1e-6, rtol=0)
+    _, (_, _, w_write), _ = with_x.step(torch.zeros(1, 4), torch.tensor([[0.0, 0.0]]), with_x.initial_state(1)[1])
+    assert w_write[0, 1] < 0.01                   # no input: s[-1] and s[0] tie, the focus does not advance

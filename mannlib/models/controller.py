@@ -240,4 +240,6 @@ def build_sann(io: ModelIO, **sizes) -> MANN:
 def build_tann(io: ModelIO, **sizes) -> MANN:
     """Tape-augmented network, i.e. the NTM (Wang §2.2, Graves et al. 2014)."""
     cfg = make_config(TannConfig, "tann", sizes)
-    return MANN(io, TapeMemory(cfg.hidden, cfg.cells, cfg.width, cfg.fast), cfg.hidden, embed=cfg.embed)
+    memory = TapeMemory(cfg.hidden, cfg.cells, cfg.width, cfg.fast,
+                        x_size=input_width(io, cfg.embed) if cfg.head_input else 0)
+    return MANN(io, memory, cfg.hidden, embed=cfg.embed)

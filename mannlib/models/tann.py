@@ -16,7 +16,7 @@ The write head also emits an erase vector e = sigmoid(.) and an add vector a = t
     r_t = sum_i w^r[i] M_t[i]                           (Wang eq. 7)
 
 Order per step: address and write with M_{t-1}, then address and read with M_t, both from
-h_t (Wang §2: the memory is written and read from h_t). Stabilisers: an epsilon in the
+h_t (and x_t with ``TannConfig.head_input``, as Wang §2 says; the committed runs read h_t only). Stabilisers: an epsilon in the
 cosine, a small constant initial memory (1e-6, Collier & Beel 2018 found it converges
 fastest) and learned initial weightings (softmax of learned logits, one per head, initialised
 at random to break the circular symmetry of a constant memory).
@@ -51,6 +51,9 @@ class TannConfig:
     cells: int = 20     # N memory rows (Wang mirror: 20)
     width: int = 20     # M, row width (Wang mirror: 20)
     fast: bool = True   # run the fused sequence of stack_tape_fast (C) where it can run
+    head_input: bool = False  # the heads also read x_t (Wang §2: "h_t and the input x_t are then
+                              # inputted to the write module and the read module"); False: h_t only,
+                              # as the committed runs (the fused C path serves only this case)
 
 
 def content_weights(memory: torch.Tensor, key: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
@@ -92,12 +95,13 @@ def read(memory: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
 class TapeMemory(Memory):
     """TANN's tape behind the framework's Memory interface. Head 0 writes, head 1 reads."""
 
-    def __init__(self, hidden: int, cells: int, width: int, fast: bool = True):
+    def __init__(self, hidden: int, cells: int, width: int, fast: bool = True, x_size: int = 0):
         super().__init__()
         self.read_size, self.cells, self.width, self.fast = width, cells, width, fast
+        self.x_size = x_size                 # > 0: the heads read [h_t; x_t] (TannConfig.head_input)
         # per head: key M, beta 1, g 1, shift 3, gamma 1; the write head also erase M, add M
         self._split = [2 * width, 2, 2, 6, 2, width, width]
-        self.heads = nn.Linear(hidden, sum(self._split))
+        self.heads = nn.Linear(hidden + x_size, sum(self._split))
         # Learned initial weightings, initialised at random as in Collier & Beel's code (Glorot
         # uniform). Not zeros: with a constant memory and uniform weightings every row stays
         # identical, the model is circularly symmetric and these logits get exactly zero gradient.
@@ -114,7 +118,8 @@ class TapeMemory(Memory):
     def step(self, h, x, state, trace=False):
         memory, w_read, w_write = state
         B = h.shape[0]
-        key, beta, g, s, gamma, erase, add = self.heads(h).split(self._split, -1)
+        key, beta, g, s, gamma, erase, add = self.heads(torch.cat([h, x], -1) if self.x_size else h).split(
+            self._split, -1)
         key = key.view(B, 2, self.width)
         beta, g, gamma = F.softplus(beta), torch.sigmoid(g), 1 + F.softplus(gamma)  # (B, 2) each
         s = torch.softmax(s.view(B, 2, 3), -1)                           # (B, 2, 3)
@@ -130,7 +135,7 @@ class TapeMemory(Memory):
         return r, (memory, w_read, w_write), info
 
     def fused(self):
-        return self.fast and stack_tape_fast.kernel(self.heads.weight) is not None
+        return self.fast and not self.x_size and stack_tape_fast.kernel(self.heads.weight) is not None
 
     def sequence(self, xg, project, w_rec):
         """The whole sequence in stack_tape_fast (same maths as ``step`` in the controller loop)."""
