@@ -50,7 +50,8 @@ def assert_same(a, b, tol):
 
 
 CASES = [("sann", {}), ("sann", {"cells": 2, "max_pops": 3}), ("sann", {"cells": 6, "max_pops": 0}),
-         ("tann", {}), ("tann", {"cells": 1}), ("tann", {"cells": 2}), ("tann", {"cells": 7, "width": 3})]
+         ("tann", {}), ("tann", {"cells": 1}), ("tann", {"cells": 2}), ("tann", {"cells": 7, "width": 3}),
+         ("tann", {"head_input": True}), ("tann", {"cells": 2, "head_input": True})]   # heads that read x_t too
 SHAPES = [(3, 9), (1, 1), (1, 6), (4, 1)]
 
 
@@ -69,6 +70,9 @@ def test_the_kernels_own_loops_equal_the_reference_without_blas(monkeypatch, nam
     monkeypatch.setattr(stack_tape_fast, "BLAS", False)
     model, x = make(name, TOKENS, (5, 7), cells=4)
     assert_same(*fused_and_reference(model, x), 1e-10)
+    if name == "tann":
+        model, x = make(name, VECTORS, (5, 7), cells=4, head_input=True)
+        assert_same(*fused_and_reference(model, x), 1e-10)
 
 
 @needs_kernel

@@ -95,12 +95,13 @@ def stack_sequence(fns, xg, xa, w_rec, w_m, b_m, w_am, conv, *, max_pops: int, c
     return _Sequence.apply(fns, False, (max_pops, cells, _history(tensors)), *tensors)
 
 
-def tape_sequence(fns, xg, w_rec, w_m, b_m, r0, m0, w0):
+def tape_sequence(fns, xg, w_rec, w_m, b_m, r0, m0, w0, xm=None):
     """[r_t; h_t] for t = 1..T, shape (T, B, R + H), of the TANN (module docstring) with the C
     functions ``fns`` (from :func:`kernel`): xg (T, B, 4H),
-    w_rec (R + H, 4H), the head layer w_m (4M + 12, H), b_m, and the initial read r0 (B, M),
-    memory m0 (B, N, M) and weightings w0 (B, 2, N) (write head, read head)."""
-    tensors = (xg, w_rec, w_m, b_m, None, None, None, r0, m0, w0)
+    w_rec (R + H, 4H), the head layer's h_t part w_m (4M + 12, H), b_m, and the initial read r0
+    (B, M), memory m0 (B, N, M) and weightings w0 (B, 2, N) (write head, read head). ``xm``
+    (T, B, 4M + 12): x_t W_mx^T, the heads' input part when they read x_t too (``head_input``)."""
+    tensors = (xg, w_rec, w_m, b_m, xm, None, None, r0, m0, w0)
     return _Sequence.apply(fns, True, (0, m0.shape[1], _history(tensors)), *tensors)
 
 
@@ -146,6 +147,8 @@ class _Sequence(torch.autograd.Function):
         inputs = dict(xg=c(xg), w_rec=c(w_rec), w_recT=c(w_rec.t()), w_m=c(w_m), w_mT=c(w_m.t()), b_m=c(b_m))
         if not tape:
             inputs.update(xa=c(xa), w_am=c(w_am), wq=c(wq))
+        elif xa is not None:                          # the tape's x_t W_mx^T (T, B, NM)
+            inputs.update(xa=c(xa))
         _call(fns[0], s, sizes, **inputs)
         ctx.fns, ctx.s, ctx.sizes, ctx.inputs = fns, s, sizes, inputs
         return s.RH[1:]
@@ -170,7 +173,8 @@ class _Sequence(torch.autograd.Function):
         d_b_m = DM.sum((0, 1))
         if z["tape"]:
             d_r0 = (DG[0] @ i["w_recT"])[:, :R]
-            return (None, None, None, DG, d_w_rec, d_w_m, d_b_m, None, None, None, d_r0, g.dMEM, g.dWH)
+            d_xm = DM if "xa" in i else None                                      # d (x_t W_mx^T) = d mo
+            return (None, None, None, DG, d_w_rec, d_w_m, d_b_m, d_xm, None, None, d_r0, g.dMEM, g.dWH)
         d_w_am = flat(g.DL).t() @ flat(s.FEAT)                                    # (2K+2, 2(N-1))
         d_wq = flat(g.DY).t() @ flat(s.MEM[:T])                                  # (4, d)
         return (None, None, None, DG, d_w_rec, d_w_m, d_b_m, g.DL, d_w_am, d_wq, None, None, None)

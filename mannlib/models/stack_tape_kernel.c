@@ -52,7 +52,7 @@ typedef struct {
     void *gemm;          /* ?gemm_ or NULL (then gemm_acc)                               */
     /* inputs */
     const real *xg;      /* (T, B, 4H) x W_x^T + b_ih + b_hh                              */
-    const real *xa;      /* (T, B, NA) stack: x W_ax^T + b_a                               */
+    const real *xa;      /* (T, B, NA) stack: x W_ax^T + b_a; tape: x W_mx^T (T, B, NM), or NULL */
     const real *w_rec;   /* (R + H, 4H) acting on [r_{t-1}; h_{t-1}]                      */
     const real *w_recT;  /* (4H, R + H)                                                   */
     const real *w_m;     /* (NM, H) stack: f_s (push value); tape: the head layer          */
@@ -160,7 +160,8 @@ static void gemm(const Args *p, const real *X, long ldx, long rows, long K, cons
 
 /* ---- the controller (Wang eqs. 1-2) -------------------------------------------------------- */
 
-/* pre = xg_t + [r_{t-1}; h_{t-1}] W_rec; LSTM step; h_t into RH[t + 1]; mo = h_t W_m^T + b_m */
+/* pre = xg_t + [r_{t-1}; h_{t-1}] W_rec; LSTM step; h_t into RH[t + 1]; mo = h_t W_m^T + b_m
+   (+ x_t W_mx^T for a tape whose heads read x_t) */
 static void controller_forward(const Args *p, long t) {
     const long B = p->B, H = p->H, R = p->R, G = 4 * H, RW = R + H, NM = p->NM;
     const long q = p->hist ? t : 0, c0 = p->hist ? t : t & 1, c1 = p->hist ? t + 1 : !(t & 1);
@@ -178,7 +179,10 @@ static void controller_forward(const Args *p, long t) {
         for (long j = 0; j < H; j++) c[j] = a[H + j] * cp[j] + a[j] * a[2 * H + j];
         for (long j = 0; j < H; j++) tc[j] = tanh_(c[j]);
         for (long j = 0; j < H; j++) h[j] = a[3 * H + j] * tc[j];
-        memcpy(p->MO + (q * B + b) * NM, p->b_m, NM * sizeof(real));
+        real *restrict mo = p->MO + (q * B + b) * NM;
+        memcpy(mo, p->b_m, NM * sizeof(real));
+        if (p->tape && p->xa)                            /* heads that read x_t too (head_input) */
+            for (long j = 0; j < NM; j++) mo[j] += p->xa[(t * B + b) * NM + j];
     }
     gemm(p, p->RH + (t + 1) * B * RW + R, RW, B, H, p->w_mT, NM, p->MO + q * B * NM, NM);
 }

@@ -16,9 +16,9 @@ The write head also emits an erase vector e = sigmoid(.) and an add vector a = t
     r_t = sum_i w^r[i] M_t[i]                           (Wang eq. 7)
 
 Order per step: address and write with M_{t-1}, then address and read with M_t, both from
-h_t (and x_t with ``TannConfig.head_input``, as Wang §2 says; the committed runs read h_t only). Stabilisers: an epsilon in the
-cosine, a small constant initial memory (1e-6, Collier & Beel 2018 found it converges
-fastest) and learned initial weightings (softmax of learned logits, one per head, initialised
+h_t (and x_t with ``TannConfig.head_input``, as Wang §2 says; the committed runs read h_t only).
+Stabilisers: an epsilon in the cosine, a small constant initial memory (1e-6, Collier & Beel
+2018 found it converges fastest) and learned initial weightings (softmax of learned logits, one per head, initialised
 at random to break the circular symmetry of a constant memory).
 Trace: w_read, w_write (B, N), their expected addresses sum_i w[i] i (Wang eq. 9), memory.
 
@@ -53,7 +53,7 @@ class TannConfig:
     fast: bool = True   # run the fused sequence of stack_tape_fast (C) where it can run
     head_input: bool = False  # the heads also read x_t (Wang §2: "h_t and the input x_t are then
                               # inputted to the write module and the read module"); False: h_t only,
-                              # as the committed runs (the fused C path serves only this case)
+                              # as the committed runs
 
 
 def content_weights(memory: torch.Tensor, key: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
@@ -135,10 +135,12 @@ class TapeMemory(Memory):
         return r, (memory, w_read, w_write), info
 
     def fused(self):
-        return self.fast and not self.x_size and stack_tape_fast.kernel(self.heads.weight) is not None
+        return self.fast and stack_tape_fast.kernel(self.heads.weight) is not None
 
     def sequence(self, xg, project, w_rec):
         """The whole sequence in stack_tape_fast (same maths as ``step`` in the controller loop)."""
         r0, (memory, w_read, w_write) = self.initial_state(xg.shape[1])
-        return stack_tape_fast.tape_sequence(stack_tape_fast.kernel(xg), xg, w_rec, self.heads.weight,
-                                             self.heads.bias, r0, memory, torch.stack([w_write, w_read], 1))
+        H = self.heads.in_features - self.x_size
+        xm = project(self.heads.weight[:, H:], None) if self.x_size else None   # x_t W_mx^T, every step
+        return stack_tape_fast.tape_sequence(stack_tape_fast.kernel(xg), xg, w_rec, self.heads.weight[:, :H],
+                                             self.heads.bias, r0, memory, torch.stack([w_write, w_read], 1), xm)

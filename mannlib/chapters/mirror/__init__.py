@@ -1,6 +1,6 @@
 """The mirror chapter (Wang et al. 2019, §3.2): its runs, tables, verdicts and analyses.
 
-notebooks/mirror.ipynb tells the story; this package computes it, in seven small modules:
+notebooks/mirror.ipynb tells the story; this package computes it, in eight small modules:
 
 * :mod:`.settings`: the paper's settings (:mod:`mannlib.papers.wang`), ours, the runs
   (:func:`settings`, :func:`configs`, :func:`load_runs`) and every threshold of a verdict
@@ -20,6 +20,9 @@ notebooks/mirror.ipynb tells the story; this package computes it, in seven small
 * :mod:`.protocol`: Wang's protocol (tuned on a development set): :func:`protocol_progress`,
   :func:`tuning_table`, :func:`tuning_figure`, :func:`protocol_results`, and
   :func:`protocol_text`, which says which runs the chapter reads (``Settings.protocol``);
+* :mod:`.design`: two choices the paper leaves open (the stack's pop count, the tape heads'
+  input), each changed on the fixed-setting runs: :func:`design_runs`, :func:`design_table`,
+  :func:`design_text`;
 * :mod:`.contract`: what the chapter answers the book (:mod:`mannlib.chapters`): ``PAPER``,
   ``paper_says()``, ``claims(profile)``, ``reference()``, ``RUNS``.
 
@@ -33,6 +36,7 @@ from ..wang_common import (ABOVE_SHUFFLED, SUPPORTED, accuracy_frame, agreement_
 from .analysis import (Analysis, agreement, analyse, analysed_model_note, best_seed, beyond_accuracy,
                        gate_saturation, hypothesis, hypothesis_grid, policy_summary, seed_agreement, tann_layout)
 from .contract import PAPER, RUNS, claims, paper_says, reference
+from .design import DESIGN, design_configs, design_runs, design_table, design_text
 from .figures import (PanelSpec, cell_holding, figure4, figure4_panels, figure4_specs,
                       negative_text)
 from .protocol import protocol_progress, protocol_results, protocol_text, protocol_values, tuning_figure, tuning_table

@@ -8,6 +8,7 @@ from dataclasses import replace
 from ...papers import wang
 from ..base import Claim, claim_records, pct, plain, range_text, require, run_record, seeds_text
 from ..wang_common import MEMORY_MODELS, MODELS, accuracy_frame, curve_frame, progress_axis
+from .design import design_configs
 from .analysis import agreement, analyse, best_seed, gate_saturation, hypothesis, policy_summary, seed_agreement
 from .results import beyond_scores, length_table, steps_to, within_scores
 from ..wang_runs import complete, final_runs
@@ -16,7 +17,8 @@ from .verdicts import (baseline_claim, convergence_claim, delimiter_claim, delim
                        hypothesis_claim, policy_claim)
 
 PAPER = f"{wang.PAPER} (§3.2, mirror)"
-RUNS = {"mirror": paper_runs}     # reproduce target -> the paper-profile RunConfigs (--set: the notebook's parameters)
+RUNS = {"mirror": paper_runs,     # reproduce target -> the paper-profile RunConfigs (--set: the notebook's parameters)
+        "mirror-design": design_configs}   # two choices the paper leaves open, changed (.design)
 
 
 def paper_says() -> dict[str, str]:

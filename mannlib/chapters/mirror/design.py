@@ -1,0 +1,79 @@
+"""Two choices the paper leaves open, tried: does either explain why no memory model extrapolates?
+
+Wang et al. do not give the stack's largest pop count K for mirror (ours, 3, follows M10AE's
+Fig. 6b, which shows about 3 expected pops), and §2 says that "h_t and the input x_t are then
+inputted to the write module and the read module", while our tape's heads read h_t alone (as
+Graves et al.'s NTM does). :data:`DESIGN` changes one of them per memory model; every other field
+is the fixed-setting run's (:func:`~.settings.paper_configs`), so each changed run has a twin
+among the committed runs, seed for seed. ``python -m mannlib reproduce mirror-design`` trains them.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ...engine.cache import Run
+from ...engine.config import RunConfig, profile_config
+from ..base import pct, seed_tuple
+from ..wang_common import NAMES, load_runs
+from .settings import QUICK_SEEDS, SEEDS, TARGET, TEST_LENGTHS, TRAIN_MAX
+
+DESIGN = {  # model -> (what changes, in words; the config fields it changes)
+    "sann": ("at most 1 pop per step (K = 1; ours: 3)", {"sizes.max_pops": 1}),
+    "tann": ("heads that read x_t beside h_t (Wang §2; ours: h_t only)", {"sizes.head_input": True}),
+}
+HELPS = 0.10   # a change helps when it raises the median mean accuracy at lengths 6-10 by >= 10 points
+
+
+def design_configs(profile: str = "paper", seeds=None) -> list[RunConfig]:
+    """The runs with one choice of :data:`DESIGN` changed and, before them, their twins as
+    committed (the fixed setting), model by model, seed by seed: ``reproduce mirror-design``."""
+    seeds = seed_tuple(seeds) if seeds is not None else SEEDS if profile == "paper" else QUICK_SEEDS
+    return [profile_config("mirror", model, profile, seed, **change)
+            for model, (_, overrides) in DESIGN.items() for change in ({}, overrides) for seed in seeds]
+
+
+def design_runs(profile: str = "paper", seeds=None) -> list[Run]:
+    """Load (or train what is missing of) :func:`design_configs`."""
+    return load_runs(design_configs(profile, seeds), profile, "mirror-design")
+
+
+def variant(run: Run) -> str:
+    """"as committed" for a twin, else the words of its :data:`DESIGN` change."""
+    words, overrides = DESIGN[run.config.model]
+    changed = any(run.config.sizes.get(k.split(".", 1)[1]) == v for k, v in overrides.items())
+    return words if changed else "as committed"
+
+
+def design_table(runs: list[Run], train_max: int = TRAIN_MAX, lengths=TEST_LENGTHS) -> pd.DataFrame:
+    """Per (model, variant): seeds, and the median over seeds of the whole-sequence accuracy at
+    lengths 1-``train_max`` (mean), at the first length beyond it, and at ``lengths`` (mean)."""
+    rows = []
+    for run in runs:
+        acc = run.eval["accuracy"]
+        rows.append({"model": NAMES[run.config.model], "variant": variant(run), "seed": run.config.seed,
+                     f"lengths 1-{train_max}": acc.loc[1:train_max].mean(), f"length {lengths[0]}": acc.loc[lengths[0]],
+                     f"lengths {lengths[0]}-{lengths[-1]}": acc.loc[list(lengths)].mean()})
+    df = pd.DataFrame(rows)
+    out = df.groupby(["model", "variant"], sort=False).median(numeric_only=True).drop(columns="seed")
+    out.insert(0, "seeds", df.groupby(["model", "variant"], sort=False)["seed"].count())
+    return out
+
+
+def design_text(table: pd.DataFrame) -> str:
+    """The accuracy beyond the training lengths of each model as committed and changed (medians over
+    seeds), whether a change helps (by >= :data:`HELPS`) and whether any model then extrapolates
+    (median >= TARGET over those lengths)."""
+    beyond = table.columns[-1]
+    parts, helped, best = [], [], 0.0
+    for model in dict.fromkeys(table.index.get_level_values(0)):
+        rows = table.loc[model][beyond]
+        changed = [v for v in rows.index if v != "as committed"]
+        parts.append(f"{model} {pct(rows['as committed'])} as committed, "
+                     + ", ".join(f"{pct(rows[v])} with {v}" for v in changed))
+        helped += [model for v in changed if rows[v] - rows["as committed"] >= HELPS]
+        best = max([best, *rows[changed]])
+    helps = (f"the change helps {' and '.join(helped)} by at least {pct(HELPS, 0)}" if helped else
+             f"neither change helps by {pct(HELPS, 0)} or more")
+    verdict = (f"and a changed model reaches {pct(TARGET, 0)} there" if best >= TARGET else
+               f"and no changed model reaches {pct(TARGET, 0)} there")
+    return f"Mean accuracy at {beyond}, median over seeds: {'; '.join(parts)}. So {helps}, {verdict}."
