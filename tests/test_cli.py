@@ -63,7 +63,7 @@ def test_train_runs_eval_through_the_command_line(runs, capsys):
     (["train", "mirror", "lstm", "--set", "lrr=1"], "unknown config key 'lrr'; allowed: task, model"),
     (["train", "mirror", "lstm", "--set", "steps=many"], "steps must be int"),
     (["eval", "mirror-lstm-123456789abc", "--n", "5", "--seed", "0"], "unknown run id 'mirror-lstm-123456789abc'"),
-    (["reproduce", "mirrors"], "unknown chapter 'mirrors'; choose one of mirror, m10ae, lantm, lantm-fits, every_memory, signatures"),
+    (["reproduce", "mirrors"], "unknown chapter 'mirrors'; choose one of mirror, mirror-design, m10ae, lantm, lantm-fits, every_memory, signatures"),
     (["train", "mirror", "lstm", "--device", "tpu"], "unknown device 'tpu'; choose one of cpu, cuda, cuda:N"),
     (["reproduce", "mirror", "--device", "gpu"], "unknown device 'gpu'; choose one of cpu, cuda, cuda:N"),
 ])

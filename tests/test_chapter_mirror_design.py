@@ -1,0 +1,56 @@
+"""mannlib.chapters.mirror.design: two choices the paper leaves open, changed on the fixed-setting
+runs (each changed run has a committed twin), and the table and sentence that report them."""
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from mannlib.chapters import mirror as M, run_targets
+from mannlib.engine.config import profile_config
+
+
+def test_design_runs_are_twins_of_the_fixed_setting_that_differ_in_one_field():
+    configs = M.design_configs()
+    assert run_targets()["mirror-design"] is M.design_configs
+    assert [(c.model, c.seed) for c in configs] == [(m, s) for m in ("sann", "tann") for _ in range(2) for s in (0, 1, 2)]
+    twins, changed = configs[:3] + configs[6:9], configs[3:6] + configs[9:]
+    assert all(t in M.paper_configs() for t in twins)               # the committed fixed-setting runs
+    for twin, c in zip(twins, changed):
+        extra = {k: v for k, v in c.sizes.items() if twin.sizes.get(k) != v}
+        assert extra == ({"max_pops": 1} if c.model == "sann" else {"head_input": True})
+        assert c == profile_config("mirror", c.model, "paper", c.seed, **{f"sizes.{k}": v for k, v in extra.items()})
+    assert [c.seed for c in M.design_configs("quick")] == [0, 1] * 4
+    assert [c.seed for c in M.design_configs(seeds=1)] == [0] * 4
+
+
+def run(model, seed, beyond, sizes=None, within=1.0):
+    """A made-up run: accuracy ``within`` at lengths 1-5 and ``beyond`` (a list) at 6-10."""
+    config = profile_config("mirror", model, "paper", seed, **{f"sizes.{k}": v for k, v in (sizes or {}).items()})
+    acc = pd.DataFrame({"accuracy": [within] * 5 + list(beyond)}, index=pd.Index(range(1, 11), name="difficulty"))
+    return SimpleNamespace(config=config, eval=acc)
+
+
+def test_design_table_and_text_by_hand():
+    runs = [run("sann", 0, [0.1, 0, 0, 0, 0]), run("sann", 1, [0.3, 0, 0, 0, 0]),
+            run("sann", 0, [0, 0, 0, 0, 0], {"max_pops": 1}), run("sann", 1, [0.2, 0, 0, 0, 0], {"max_pops": 1}),
+            run("tann", 0, [0, 0, 0, 0, 0]), run("tann", 1, [0.05, 0, 0, 0, 0]),
+            run("tann", 0, [1, 1, 1, 1, 0.9], {"head_input": True}),
+            run("tann", 1, [1, 1, 1, 1, 0], {"head_input": True})]
+    t = M.design_table(runs)
+    sann_k1, tann_x = (M.DESIGN[m][0] for m in ("sann", "tann"))
+    assert t.index.tolist() == [("SANN", "as committed"), ("SANN", sann_k1), ("TANN", "as committed"), ("TANN", tann_x)]
+    assert t.columns.tolist() == ["seeds", "lengths 1-5", "length 6", "lengths 6-10"]
+    assert t["seeds"].tolist() == [2, 2, 2, 2]
+    # medians over two seeds: SANN (0.02, 0.06) -> 0.04, K = 1 (0, 0.04) -> 0.02; TANN (0, 0.01) -> 0.005,
+    # x_t (0.98, 0.8) -> 0.89
+    assert t["lengths 6-10"].tolist() == pytest.approx([0.04, 0.02, 0.005, 0.89])
+    assert t["length 6"].tolist() == pytest.approx([0.2, 0.1, 0.025, 1.0])
+    assert M.design_text(t) == (
+        f"Mean accuracy at lengths 6-10, median over seeds: SANN 4.0% as committed, 2.0% with {sann_k1}; TANN 0.5% "
+        f"as committed, 89.0% with {tann_x}. So the change helps TANN by at least 10%, and no changed model "
+        "reaches 95% there.")
+    runs[-1] = run("tann", 1, [1, 1, 1, 1, 1], {"head_input": True})       # median (0.98, 1.0) = 0.99
+    assert M.design_text(M.design_table(runs)).endswith("and a changed model reaches 95% there.")
+    flat = [r for r in runs if r.config.model == "sann"]
+    assert M.design_text(M.design_table(flat)).endswith("So neither change helps by 10% or more, and no changed "
+                                                         "model reaches 95% there.")
