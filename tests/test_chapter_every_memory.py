@@ -73,6 +73,7 @@ def test_one_size_per_model_on_every_task_and_room_for_the_longest_string(paper)
     longest = max(2 * m for t, m in E.TRAIN_MAX.items() if t != "m10ae") + 1     # double answers k + 1 digits
     assert all(c.sizes["cells"] >= longest for c in cs if "cells" in c.sizes)
     assert {c.model for c in cs if "cells" in c.sizes} == {"sann", "tann"}
+    assert {c.model for c in cs if c.sizes.get("head_input")} == {"tann"}   # Wang §2: the heads read x_t too
 
 
 def test_the_matrix_fits_the_cpu_budget(paper):

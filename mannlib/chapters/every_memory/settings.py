@@ -18,7 +18,7 @@ under one protocol (the numbers are the constants below, quoted by the chapter):
   numbers rest on the same three seeds; the runs are one fixed list (``reproduce every_memory``
   trains it in one go, locally or on a cluster);
 * sizes: one controller size for every model, memories large enough for the longest test string
-  (:data:`SIZES`; :func:`sizes_table`).
+  (:data:`SIZES`; :func:`sizes_table`); the tape's heads read x_t as well as h_t (:data:`MODEL_OPTIONS`).
 """
 from __future__ import annotations
 
@@ -57,6 +57,8 @@ SIZES = {"hidden": 100,     # controller LSTM (Elman for SimpRNN) units of every
          "width": 20}       # memory vector width of stack, tape and LANTM (Wang mirror, Yang Table 2: 20)
 MEMORY_SIZES = {"sann": ("cells", "width"), "tann": ("cells", "width"),
                 "lantm-invnorm": ("width",), "lantm-softmax": ("width",)}   # the memories' sizes; others: none
+MODEL_OPTIONS = {"tann": {"head_input": True}}   # the tape's heads read x_t beside h_t, as Wang §2 says (the
+                                                 # mirror chapter's "Two choices the paper leaves open")
 EVAL_EVERY = 500            # updates between dev points (the best one's weights are kept)
 DEV_N = 50                  # dev examples per training length, sampled once per run
 EVAL_N = 200                # test examples per length
@@ -145,8 +147,9 @@ def test_lengths(s: Settings, task: str) -> tuple:
 
 # --- runs ---------------------------------------------------------------------------------------
 def model_sizes(s: Settings, model: str) -> dict:
-    """The builder sizes of ``model``: the controller and embedding of every model, the memory's own."""
-    return {k: s.sizes[k] for k in ("hidden", "embed") + MEMORY_SIZES.get(model, ())}
+    """The builder sizes of ``model``: the controller and embedding of every model, the memory's own,
+    and its :data:`MODEL_OPTIONS`."""
+    return {**{k: s.sizes[k] for k in ("hidden", "embed") + MEMORY_SIZES.get(model, ())}, **MODEL_OPTIONS.get(model, {})}
 
 
 def config(s: Settings, task: str, model: str, lr: float, seed: int) -> RunConfig:
