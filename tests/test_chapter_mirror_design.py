@@ -39,7 +39,8 @@ def test_design_table_and_text_by_hand():
     t = M.design_table(runs)
     sann_k1, tann_x = (M.DESIGN[m][0] for m in ("sann", "tann"))
     assert t.index.tolist() == [("SANN", "as committed"), ("SANN", sann_k1), ("TANN", "as committed"), ("TANN", tann_x)]
-    assert t.columns.tolist() == ["seeds", "lengths 1-5", "length 6", "lengths 6-10"]
+    assert t.columns.tolist() == ["seeds", "lengths 1-5", "length 6", "lengths 6-10", "lengths 6-10, per seed"]
+    assert t.loc[("TANN", tann_x), "lengths 6-10, per seed"] == "98.0% (seed 0), 80.0% (seed 1)"
     assert t["seeds"].tolist() == [2, 2, 2, 2]
     # medians over two seeds: SANN (0.02, 0.06) -> 0.04, K = 1 (0, 0.04) -> 0.02; TANN (0, 0.01) -> 0.005,
     # x_t (0.98, 0.8) -> 0.89

@@ -46,7 +46,8 @@ def variant(run: Run) -> str:
 
 def design_table(runs: list[Run], train_max: int = TRAIN_MAX, lengths=TEST_LENGTHS) -> pd.DataFrame:
     """Per (model, variant): seeds, and the median over seeds of the whole-sequence accuracy at
-    lengths 1-``train_max`` (mean), at the first length beyond it, and at ``lengths`` (mean)."""
+    lengths 1-``train_max`` (mean), at the first length beyond it, and at ``lengths`` (mean), then
+    each seed's mean at ``lengths`` (seeds of one model can differ by far more than the changes)."""
     rows = []
     for run in runs:
         acc = run.eval["accuracy"]
@@ -54,8 +55,12 @@ def design_table(runs: list[Run], train_max: int = TRAIN_MAX, lengths=TEST_LENGT
                      f"lengths 1-{train_max}": acc.loc[1:train_max].mean(), f"length {lengths[0]}": acc.loc[lengths[0]],
                      f"lengths {lengths[0]}-{lengths[-1]}": acc.loc[list(lengths)].mean()})
     df = pd.DataFrame(rows)
-    out = df.groupby(["model", "variant"], sort=False).median(numeric_only=True).drop(columns="seed")
-    out.insert(0, "seeds", df.groupby(["model", "variant"], sort=False)["seed"].count())
+    groups = df.groupby(["model", "variant"], sort=False)
+    out = groups.median(numeric_only=True).drop(columns="seed")
+    out.insert(0, "seeds", groups["seed"].count())
+    beyond = f"lengths {lengths[0]}-{lengths[-1]}"
+    out[f"{beyond}, per seed"] = groups.apply(lambda g: ", ".join(
+        f"{pct(a)} (seed {s})" for s, a in zip(g["seed"], g[beyond])), include_groups=False)
     return out
 
 
@@ -63,7 +68,7 @@ def design_text(table: pd.DataFrame) -> str:
     """The accuracy beyond the training lengths of each model as committed and changed (medians over
     seeds), whether a change helps (by >= :data:`HELPS`) and whether any model then extrapolates
     (median >= TARGET over those lengths)."""
-    beyond = table.columns[-1]
+    beyond = table.columns[-2]
     parts, helped, best = [], [], 0.0
     for model in dict.fromkeys(table.index.get_level_values(0)):
         rows = table.loc[model][beyond]
