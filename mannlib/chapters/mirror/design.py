@@ -47,7 +47,7 @@ def variant(run: Run) -> str:
 def design_table(runs: list[Run], train_max: int = TRAIN_MAX, lengths=TEST_LENGTHS) -> pd.DataFrame:
     """Per (model, variant): seeds, and the median over seeds of the whole-sequence accuracy at
     lengths 1-``train_max`` (mean), at the first length beyond it, and at ``lengths`` (mean), then
-    each seed's mean at ``lengths`` (seeds of one model can differ by far more than the changes)."""
+    each seed's mean at ``lengths`` (the seeds of one model can differ widely)."""
     rows = []
     for run in runs:
         acc = run.eval["accuracy"]
