@@ -5,27 +5,31 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from mannlib.chapters import mirror as M, run_targets
+from mannlib.chapters import mirror as M, run_targets, wang_runs as W
 from mannlib.engine.config import profile_config
 
 
 def test_design_runs_are_twins_of_the_fixed_setting_that_differ_in_one_field():
     configs = M.design_configs()
     assert run_targets()["mirror-design"] is M.design_configs
-    assert [(c.model, c.seed) for c in configs] == [(m, s) for m in ("sann", "tann") for _ in range(2) for s in (0, 1, 2)]
-    twins, changed = configs[:3] + configs[6:9], configs[3:6] + configs[9:]
+    assert [(c.model, c.seed) for c in configs] == [(m, s) for m in ("sann", "tann", "tann") for _ in range(2)
+                                                    for s in (0, 1, 2)]
+    chosen = W.final_configs("mirror", "paper", "paper", ("tann",))   # the paper protocol's TANN, then changed
+    assert configs[12:15] == chosen and configs[15:] == [c.replace(**{"sizes.head_input": True}) for c in chosen]
+    twins, changed = configs[:3] + configs[6:9], configs[3:6] + configs[9:12]
     assert all(t in M.paper_configs() for t in twins)               # the committed fixed-setting runs
     for twin, c in zip(twins, changed):
         extra = {k: v for k, v in c.sizes.items() if twin.sizes.get(k) != v}
         assert extra == ({"max_pops": 1} if c.model == "sann" else {"head_input": True})
         assert c == profile_config("mirror", c.model, "paper", c.seed, **{f"sizes.{k}": v for k, v in extra.items()})
     assert [c.seed for c in M.design_configs("quick")] == [0, 1] * 4
-    assert [c.seed for c in M.design_configs(seeds=1)] == [0] * 4
+    assert [c.seed for c in M.design_configs(seeds=1)] == [0] * 6            # one seed of each of the six groups
 
 
-def run(model, seed, beyond, sizes=None, within=1.0):
+def run(model, seed, beyond, sizes=None, within=1.0, **fields):
     """A made-up run: accuracy ``within`` at lengths 1-5 and ``beyond`` (a list) at 6-10."""
-    config = profile_config("mirror", model, "paper", seed, **{f"sizes.{k}": v for k, v in (sizes or {}).items()})
+    config = profile_config("mirror", model, "paper", seed, **{f"sizes.{k}": v for k, v in (sizes or {}).items()},
+                            **fields)
     acc = pd.DataFrame({"accuracy": [within] * 5 + list(beyond)}, index=pd.Index(range(1, 11), name="difficulty"))
     return SimpleNamespace(config=config, eval=acc)
 
@@ -38,20 +42,28 @@ def test_design_table_and_text_by_hand():
             run("tann", 1, [1, 1, 1, 1, 0], {"head_input": True})]
     t = M.design_table(runs)
     sann_k1, tann_x = (M.DESIGN[m][0] for m in ("sann", "tann"))
-    assert t.index.tolist() == [("SANN", "as committed"), ("SANN", sann_k1), ("TANN", "as committed"), ("TANN", tann_x)]
+    fixed = "fixed setting"
+    assert t.index.tolist() == [("SANN", fixed, "as committed"), ("SANN", fixed, sann_k1),
+                                ("TANN", fixed, "as committed"), ("TANN", fixed, tann_x)]
     assert t.columns.tolist() == ["seeds", "lengths 1-5", "length 6", "lengths 6-10", "lengths 6-10, per seed"]
-    assert t.loc[("TANN", tann_x), "lengths 6-10, per seed"] == "98.0% (seed 0), 80.0% (seed 1)"
+    assert t.loc[("TANN", fixed, tann_x), "lengths 6-10, per seed"] == "98.0% (seed 0), 80.0% (seed 1)"
     assert t["seeds"].tolist() == [2, 2, 2, 2]
     # medians over two seeds: SANN (0.02, 0.06) -> 0.04, K = 1 (0, 0.04) -> 0.02; TANN (0, 0.01) -> 0.005,
     # x_t (0.98, 0.8) -> 0.89
     assert t["lengths 6-10"].tolist() == pytest.approx([0.04, 0.02, 0.005, 0.89])
     assert t["length 6"].tolist() == pytest.approx([0.2, 0.1, 0.025, 1.0])
     assert M.design_text(t) == (
-        f"Mean accuracy at lengths 6-10, median over seeds: SANN 4.0% as committed, 2.0% with {sann_k1}; TANN 0.5% "
-        f"as committed, 89.0% with {tann_x}. So the change helps TANN by at least 10%, and no changed model "
-        "reaches 95% there.")
+        f"Mean accuracy at lengths 6-10, median over seeds: SANN (fixed setting) 4.0% as committed, 2.0% with "
+        f"{sann_k1}; TANN (fixed setting) 0.5% as committed, 89.0% with {tann_x}. So the change helps TANN (fixed "
+        "setting) by at least 10%, and no changed model reaches 95% there.")
     runs[-1] = run("tann", 1, [1, 1, 1, 1, 1], {"head_input": True})       # median (0.98, 1.0) = 0.99
     assert M.design_text(M.design_table(runs)).endswith("and a changed model reaches 95% there.")
     flat = [r for r in runs if r.config.model == "sann"]
-    assert M.design_text(M.design_table(flat)).endswith("So neither change helps by 10% or more, and no changed "
+    assert M.design_text(M.design_table(flat)).endswith("So no change helps by 10% or more, and no changed "
                                                          "model reaches 95% there.")
+    protocol = [run("tann", 0, [0.1, 0, 0, 0, 0], patience=10), run("tann", 0, [0.2, 0, 0, 0, 0], {"head_input": True},
+                                                                 patience=10)]   # a protocol run and its change
+    t = M.design_table(runs[4:6] + protocol)
+    assert t.index.tolist() == [("TANN", fixed, "as committed"), ("TANN", "paper protocol's cell", "as committed"),
+                                ("TANN", "paper protocol's cell", tann_x)]
+    assert "TANN (paper protocol's cell) 2.0% as committed, 4.0% with" in M.design_text(t)

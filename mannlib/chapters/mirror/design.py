@@ -5,7 +5,10 @@ Fig. 6b, which shows about 3 expected pops), and §2 says that "h_t and the inpu
 inputted to the write module and the read module", while our tape's heads read h_t alone (as
 Graves et al.'s NTM does). :data:`DESIGN` changes one of them per memory model; every other field
 is the fixed-setting run's (:func:`~.settings.paper_configs`), so each changed run has a twin
-among the committed runs, seed for seed. ``python -m mannlib reproduce mirror-design`` trains them.
+among the committed runs, seed for seed. In the paper profile the tape's change is also tried on
+the final runs of Wang's paper protocol (its chosen cell, not tuned again for the change), so that
+a gain in one setting is not read as a gain in general. ``python -m mannlib reproduce
+mirror-design`` trains them.
 """
 from __future__ import annotations
 
@@ -15,21 +18,31 @@ from ...engine.cache import Run
 from ...engine.config import RunConfig, profile_config
 from ..base import pct, seed_tuple
 from ..wang_common import NAMES, load_runs
+from ..wang_runs import final_configs
 from .settings import QUICK_SEEDS, SEEDS, TARGET, TEST_LENGTHS, TRAIN_MAX
 
 DESIGN = {  # model -> (what changes, in words; the config fields it changes)
     "sann": ("at most 1 pop per step (K = 1; ours: 3)", {"sizes.max_pops": 1}),
     "tann": ("heads that read x_t beside h_t (Wang §2; ours: h_t only)", {"sizes.head_input": True}),
 }
+PROTOCOL_CHECK = ("tann",)   # models whose change is also tried on the paper protocol's final runs
 HELPS = 0.10   # a change helps when it raises the median mean accuracy at lengths 6-10 by >= 10 points
+SETTINGS = {"fixed": "fixed setting", "protocol": "paper protocol's cell"}
 
 
 def design_configs(profile: str = "paper", seeds=None) -> list[RunConfig]:
     """The runs with one choice of :data:`DESIGN` changed and, before them, their twins as
-    committed (the fixed setting), model by model, seed by seed: ``reproduce mirror-design``."""
+    committed (the fixed setting), model by model, seed by seed; in the paper profile then the
+    paper protocol's final runs of :data:`PROTOCOL_CHECK` and the same changed: ``reproduce
+    mirror-design``."""
     seeds = seed_tuple(seeds) if seeds is not None else SEEDS if profile == "paper" else QUICK_SEEDS
-    return [profile_config("mirror", model, profile, seed, **change)
-            for model, (_, overrides) in DESIGN.items() for change in ({}, overrides) for seed in seeds]
+    out = [profile_config("mirror", model, profile, seed, **change)
+           for model, (_, overrides) in DESIGN.items() for change in ({}, overrides) for seed in seeds]
+    if profile == "paper":
+        for model in PROTOCOL_CHECK:
+            chosen = [c for c in final_configs("mirror", "paper", profile, (model,)) if c.seed in seeds]
+            out += chosen + [c.replace(**DESIGN[model][1]) for c in chosen]
+    return out
 
 
 def design_runs(profile: str = "paper", seeds=None) -> list[Run]:
@@ -45,17 +58,19 @@ def variant(run: Run) -> str:
 
 
 def design_table(runs: list[Run], train_max: int = TRAIN_MAX, lengths=TEST_LENGTHS) -> pd.DataFrame:
-    """Per (model, variant): seeds, and the median over seeds of the whole-sequence accuracy at
+    """Per (model, setting, variant): seeds, and the median over seeds of the whole-sequence accuracy at
     lengths 1-``train_max`` (mean), at the first length beyond it, and at ``lengths`` (mean), then
     each seed's mean at ``lengths`` (the seeds of one model can differ widely)."""
     rows = []
     for run in runs:
         acc = run.eval["accuracy"]
-        rows.append({"model": NAMES[run.config.model], "variant": variant(run), "seed": run.config.seed,
+        setting = SETTINGS["fixed" if run.config.patience is None else "protocol"]
+        rows.append({"model": NAMES[run.config.model], "setting": setting, "variant": variant(run),
+                     "seed": run.config.seed,
                      f"lengths 1-{train_max}": acc.loc[1:train_max].mean(), f"length {lengths[0]}": acc.loc[lengths[0]],
                      f"lengths {lengths[0]}-{lengths[-1]}": acc.loc[list(lengths)].mean()})
     df = pd.DataFrame(rows)
-    groups = df.groupby(["model", "variant"], sort=False)
+    groups = df.groupby(["model", "setting", "variant"], sort=False)
     out = groups.median(numeric_only=True).drop(columns="seed")
     out.insert(0, "seeds", groups["seed"].count())
     beyond = f"lengths {lengths[0]}-{lengths[-1]}"
@@ -66,19 +81,19 @@ def design_table(runs: list[Run], train_max: int = TRAIN_MAX, lengths=TEST_LENGT
 
 def design_text(table: pd.DataFrame) -> str:
     """The accuracy beyond the training lengths of each model as committed and changed (medians over
-    seeds), whether a change helps (by >= :data:`HELPS`) and whether any model then extrapolates
-    (median >= TARGET over those lengths)."""
+    seeds) in each setting, whether a change helps (by >= :data:`HELPS`) and whether any changed
+    model then extrapolates (median >= TARGET over those lengths)."""
     beyond = table.columns[-2]
     parts, helped, best = [], [], 0.0
-    for model in dict.fromkeys(table.index.get_level_values(0)):
-        rows = table.loc[model][beyond]
+    for (model, setting) in dict.fromkeys(table.index.droplevel(2)):
+        rows = table.loc[(model, setting)][beyond]
         changed = [v for v in rows.index if v != "as committed"]
-        parts.append(f"{model} {pct(rows['as committed'])} as committed, "
+        parts.append(f"{model} ({setting}) {pct(rows['as committed'])} as committed, "
                      + ", ".join(f"{pct(rows[v])} with {v}" for v in changed))
-        helped += [model for v in changed if rows[v] - rows["as committed"] >= HELPS]
+        helped += [f"{model} ({setting})" for v in changed if rows[v] - rows["as committed"] >= HELPS]
         best = max([best, *rows[changed]])
     helps = (f"the change helps {' and '.join(helped)} by at least {pct(HELPS, 0)}" if helped else
-             f"neither change helps by {pct(HELPS, 0)} or more")
+             f"no change helps by {pct(HELPS, 0)} or more")
     verdict = (f"and a changed model reaches {pct(TARGET, 0)} there" if best >= TARGET else
                f"and no changed model reaches {pct(TARGET, 0)} there")
     return f"Mean accuracy at {beyond}, median over seeds: {'; '.join(parts)}. So {helps}, {verdict}."
