@@ -84,6 +84,25 @@ def test_the_default_reading_is_the_better_one_on_the_committed_runs():
     assert L.best_reading(table) == L.READING
 
 
+def test_a_reading_with_runs_missing_cannot_become_the_default():
+    import pandas as pd
+    table = pd.DataFrame([{"reading": r, "model": "lantm-invnorm", "1x coarse": one, "2x coarse": two, "complete": done}
+                          for r, one, two, done in [("+ optimizer", 0.5, 0.2, True), ("all four + both", 0.9, 0.9, False)]]
+                         ).set_index(["reading", "model"])
+    assert L.best_reading(table) == "+ optimizer"
+    table["complete"] = True
+    assert L.best_reading(table) == "all four + both"
+
+
+def test_the_both_reading_keeps_the_lstm_on_its_own_rate():
+    both = L.settings("paper", reading="all four + both", train_lstm=True)
+    c = L.config(both, "reverse", "lantm-invnorm", 0)
+    assert (c.lr, c.sizes["output"], c.steps) == (0.01, "hr", 10_000) and c in A.stage2_configs()
+    lstm = L.config(both, "reverse", "lstm", 0)
+    assert lstm == L.config(L.settings("paper", reading="all four", train_lstm=True), "reverse", "lstm", 0)
+    assert lstm.lr == 2e-4
+
+
 def test_best_reading_ranks_by_invnorm_2x_then_1x_then_order():
     import pandas as pd
     def table(rows):
@@ -101,7 +120,9 @@ def test_reproduce_trains_the_ablation_then_the_paper_scale_each_once():
     assert len(keys) == len(set(keys))
     assert keys[:len(A.configs())] == [c.to_json() for c in A.configs()]
     readings = [c for r in L.READINGS for c in L.configs(L.settings("paper", reading=r))]
-    assert set(keys) == {c.to_json() for c in A.configs() + readings}
+    assert set(keys) == {c.to_json() for c in A.configs() + A.stage2_configs() + readings}
+    stage2 = [c.to_json() for c in A.stage2_configs()]
+    assert keys[len(A.configs()):len(A.configs()) + len(stage2)] == stage2   # stage 2 before Table 3's rest
     assert {c.schedule for c in A.configs()} == {"yang", "none", "yang-dev"}
     assert L.RUNS["lantm-fits"]() == L.configs(FITS)
 

@@ -23,6 +23,35 @@ def test_each_setting_changes_exactly_its_switches():
         A.config("copy", "+ adam", 0)
 
 
+def test_stage2_switches_change_exactly_the_output_layer_and_the_rate():
+    base = A.config("copy", "all four", 1, steps=A.STAGE2_STEPS)
+    assert base.steps == 10_000 and base.lr == 0.02 and base.sizes.get("output", "hx") == "hx"
+    diff = lambda c: {k: v for k, v in c.to_dict().items() if v != base.to_dict()[k]}   # noqa: E731
+    assert diff(A.config("copy", "all four + read output", 1, steps=A.STAGE2_STEPS)) == \
+        {"sizes": {**base.sizes, "output": "hr"}}
+    assert diff(A.config("copy", "all four + lr 0.01", 1, steps=A.STAGE2_STEPS)) == {"lr": 0.01}
+    assert diff(A.config("copy", "all four + both", 1, steps=A.STAGE2_STEPS)) == \
+        {"lr": 0.01, "sizes": {**base.sizes, "output": "hr"}}
+    # addition's Table 2 rate is 0.01 already: the rate switch is "all four" there, and each run trains once
+    assert A.config("addition", "all four + lr 0.01", 0, steps=A.STAGE2_STEPS) == \
+        A.config("addition", "all four", 0, steps=A.STAGE2_STEPS)
+    cs = A.stage2_configs()
+    assert len(cs) == len({c.to_json() for c in cs}) == len(A.STAGE2_SEEDS) * (4 * 5 - 2)
+    assert all(c.lr == 0.01 and c.sizes["output"] == "hr" for c in cs[:10])        # "+ both" first
+    assert A.overrides("all four + both", "lstm") == {"momentum": 0.0, "clip": 32.0, "schedule": "none"}
+
+
+def test_stage2_findings_name_scores_learners_divergence_and_the_best():
+    rows = [("all four", "copy", 0, 0.3, 0.2, False), ("all four + both", "copy", 0, 1.0, 1.0, False),
+            ("all four + both", "reverse", 0, 0.0, 0.0, True), ("all four", "reverse", 0, 0.0, 0.0, False)]
+    t = pd.DataFrame(rows, columns=["setting", "task", "seed", "1x coarse", "2x coarse", "diverged"])
+    text = A.stage2_findings(t)
+    assert text.startswith("Coarse score at 1x / 2x, mean over the tasks of the median over seeds: "
+                           "all four 15% / 10% (learns no task); all four + both 50% / 50% (learns copy).")
+    assert "1 run diverged (an infinite loss or gradient, counted as 0%): all four + both on reverse, seed 0." in text
+    assert text.endswith("Best: all four + both.")
+
+
 def test_the_lstm_takes_every_switch_but_the_lantm_gates():
     assert A.overrides("all four", "lstm") == {"momentum": 0.0, "clip": 32.0, "schedule": "none"}
     assert A.overrides("all four")["sizes.write_gate_bias"] == -10.0

@@ -24,6 +24,16 @@ learning rates, :data:`STEPS` updates, seeds :data:`SEEDS`. The author's code al
 input and stops writing during the answer phase; our tasks already feed a constant ``</s>``
 during the answer, and the models never know which phase they are in (a memory never learns
 which task it serves), so that difference is not ablated.
+
+Stage 2 (:data:`STAGE2`): two more differences from the author's code, each on top of "all four"
+at the author's budget (10,000 updates), on all five tasks:
+
+* ``read output``: Table 2's parameter counts say the output layer reads [h_t; x_t] (our
+  default); the author's code also feeds the output layer the read r_t of the same step, so the
+  prediction sees what was just read. Here the output layer reads [h_t; r_t] (``output="hr"``,
+  Wang's eq. 3, ungated; V x (m - E) parameters more than Table 2 counts).
+* ``lr 0.01``: Table 2's 0.02 (addition 0.01) against 0.01 for every task, the author's code's
+  rate for reverse.
 """
 from __future__ import annotations
 
@@ -52,13 +62,25 @@ ALL_FOUR = {k: v for o in SWITCHES.values() for k, v in o.items()}
 SETTINGS = {"as before": {}, **{f"+ {name}": o for name, o in SWITCHES.items()},
             "all four": ALL_FOUR, "all four, dev halving": {**ALL_FOUR, "schedule": "yang-dev"}}
 
+# --- stage 2: two more switches on top of "all four" (the module docstring) ---------------------
+STAGE2_TASKS = ("copy", "reverse", "bigramflip", "double", "addition")
+STAGE2_SEEDS = (0, 1)
+STAGE2_STEPS = 10_000   # the author's budget (settings.READINGS["all four"])
+MORE = {"read output": {"sizes.output": "hr"}, "lr 0.01": {"lr": 0.01}}
+STAGE2 = {"all four": ALL_FOUR, **{f"all four + {name}": {**ALL_FOUR, **o} for name, o in MORE.items()},
+          "all four + both": {**ALL_FOUR, **MORE["read output"], **MORE["lr 0.01"]}}
+ALL_SETTINGS = {**SETTINGS, **STAGE2}
+LANTM_ONLY = ("sizes.", "lr")   # overrides the LSTM baseline does not take (it keeps Table 2's 2e-4)
+
 
 def overrides(setting: str, model: str = MODEL) -> dict:
-    """``setting``'s overrides of the paper profile for ``model`` (the write gates exist only in
-    a LANTM, so the LSTM baseline takes the rest)."""
-    if setting not in SETTINGS:
-        raise ValueError(f"unknown ablation setting {setting!r}; choose one of {', '.join(SETTINGS)}")
-    return {k: v for k, v in SETTINGS[setting].items() if model.startswith("lantm") or not k.startswith("sizes.")}
+    """``setting``'s overrides of the paper profile for ``model`` (the write gates and the output
+    layer exist only in a LANTM, and the LSTM baseline keeps its own learning rate, so it takes
+    the rest)."""
+    if setting not in ALL_SETTINGS:
+        raise ValueError(f"unknown ablation setting {setting!r}; choose one of {', '.join(ALL_SETTINGS)}")
+    return {k: v for k, v in ALL_SETTINGS[setting].items()
+            if model.startswith("lantm") or not k.startswith(LANTM_ONLY)}
 
 
 def config(task: str, setting: str, seed: int, model: str = MODEL, steps: int = STEPS,
@@ -69,9 +91,19 @@ def config(task: str, setting: str, seed: int, model: str = MODEL, steps: int = 
     return profile_config(task, model, profile, seed, **extra, **overrides(setting, model))
 
 
-def configs(seeds=SEEDS, tasks=TASKS, settings=tuple(SETTINGS), profile: str = "paper") -> list[RunConfig]:
+def configs(seeds=SEEDS, tasks=TASKS, settings=tuple(SETTINGS), profile: str = "paper",
+            steps: int = STEPS) -> list[RunConfig]:
     """Every ablation run, seed by seed (a budget cut short still covers every setting once)."""
-    return [config(task, s, seed, profile=profile) for seed in seeds for s in settings for task in tasks]
+    return [config(task, s, seed, profile=profile, steps=steps) for seed in seeds for s in settings for task in tasks]
+
+
+def stage2_configs(seeds=STAGE2_SEEDS, profile: str = "paper") -> list[RunConfig]:
+    """Stage 2's runs, "+ both" first, seed by seed (the rest after), each once: on addition,
+    whose Table 2 rate is 0.01 already, "+ lr 0.01" is "all four" and "+ both" "+ read output"."""
+    order = ["all four + both"] + [s for s in STAGE2 if s != "all four + both"]
+    cs = [config(task, s, seed, profile=profile, steps=STAGE2_STEPS) for s in order for seed in seeds
+          for task in STAGE2_TASKS]
+    return list({c.to_json(): c for c in cs}.values())
 
 
 @dataclass
@@ -83,18 +115,21 @@ class Diverged:
     message: str
 
 
-def load_runs(profile: str = "paper", train_missing: bool = True, seeds=SEEDS) -> list[tuple[str, Run | Diverged]]:
-    """(setting, run) for :func:`configs`, a :class:`Diverged` for a run that diverges; with
-    ``train_missing=False`` runs not in the cache are skipped."""
-    from ...engine.cache import MANIFEST, run_path
+def load_runs(profile: str = "paper", train_missing: bool = True, seeds=SEEDS,
+              stage: int = 1) -> list[tuple[str, Run | Diverged]]:
+    """(setting, run) for :func:`configs` (``stage=2``: :data:`STAGE2` on its tasks and
+    updates), a :class:`Diverged` for a run that diverges; with ``train_missing=False`` runs not
+    in the cache are skipped. A run shared by two settings appears under both."""
+    from ...engine.cache import DIVERGED, MANIFEST, run_path
     from ...engine.train import TrainingDiverged
+    settings, tasks, steps = (SETTINGS, TASKS, STEPS) if stage == 1 else (STAGE2, STAGE2_TASKS, STAGE2_STEPS)
     out = []
     for seed in seeds:
-        for s in SETTINGS:
-            for task in TASKS:
-                c = config(task, s, seed, profile=profile)
-                if not train_missing and not (run_path(c) / MANIFEST).exists():
-                    continue
+        for s in settings:
+            for task in tasks:
+                c = config(task, s, seed, profile=profile, steps=steps)
+                if not train_missing and not any((run_path(c) / f).exists() for f in (MANIFEST, DIVERGED)):
+                    continue   # not committed (a diverged run is: its record says where it diverged)
                 try:
                     out.append((s, train_or_load(c, progress="none")))
                 except TrainingDiverged as e:
@@ -134,9 +169,9 @@ def halvings(r: Run) -> int:
 
 def summary(t: pd.DataFrame) -> pd.DataFrame:
     """:func:`table` per (setting, task): median, min and max over seeds of the 1x and 2x coarse
-    scores, settings in :data:`SETTINGS` order."""
+    scores, settings in :data:`ALL_SETTINGS` order."""
     g = t.groupby(["setting", "task"])[["1x coarse", "2x coarse"]].agg(["median", "min", "max"])
-    order = [(s, task) for s in SETTINGS for task in TASKS if (s, task) in g.index]
+    order = [(s, task) for s in ALL_SETTINGS for task in STAGE2_TASKS if (s, task) in g.index]
     return g.loc[order]
 
 
@@ -146,16 +181,16 @@ LEARNS = 0.5   # a setting "learns" a task when its median 1x coarse over seeds 
 def learners(t: pd.DataFrame) -> dict[str, list[str]]:
     """setting -> the tasks it learns (median 1x coarse >= :data:`LEARNS`)."""
     med = t.groupby(["setting", "task"])["1x coarse"].median()
-    return {s: [task for task in TASKS if med.get((s, task), 0.0) >= LEARNS] for s in SETTINGS
+    return {s: [task for task in STAGE2_TASKS if med.get((s, task), 0.0) >= LEARNS] for s in ALL_SETTINGS
             if s in set(t["setting"])}
 
 
 def best_setting(t: pd.DataFrame) -> str:
     """The setting with the highest mean over tasks of the median 2x coarse score (then 1x);
-    ties go to the earlier setting in :data:`SETTINGS` (fewer changes)."""
+    ties go to the earlier setting in :data:`ALL_SETTINGS` (fewer changes)."""
     med = t.groupby(["setting", "task"])[["1x coarse", "2x coarse"]].median().groupby("setting").mean()
     rank = sorted(med.index, key=lambda s: (-med.loc[s, "2x coarse"].round(3), -med.loc[s, "1x coarse"].round(3),
-                                             list(SETTINGS).index(s)))
+                                             list(ALL_SETTINGS).index(s)))
     return rank[0]
 
 
@@ -183,6 +218,24 @@ def findings(t: pd.DataFrame) -> str:
     return " ".join(p for p in parts if p)
 
 
+def stage2_findings(t: pd.DataFrame) -> str:
+    """Stage 2 in words: per setting, the mean over tasks of the median 1x and 2x coarse scores,
+    the tasks it learns (median 1x coarse >= :data:`LEARNS`), the diverged runs, and the best
+    setting (:func:`best_setting`)."""
+    med = t.groupby(["setting", "task"])[["1x coarse", "2x coarse"]].median().groupby("setting").mean()
+    learn = learners(t)
+    parts = []
+    for s in [s for s in STAGE2 if s in med.index]:
+        tasks = ", ".join(learn[s]) if learn[s] else "no task"
+        parts.append(f"{s} {med.loc[s, '1x coarse']:.0%} / {med.loc[s, '2x coarse']:.0%} (learns {tasks})")
+    text = "Coarse score at 1x / 2x, mean over the tasks of the median over seeds: " + "; ".join(parts) + "."
+    div = t[t["diverged"]] if "diverged" in t else t.iloc[:0]
+    if len(div):
+        text += (f" {len(div)} run{'s' * (len(div) > 1)} diverged (an infinite loss or gradient, counted as 0%): "
+                 + "; ".join(f"{r.setting} on {r.task}, seed {r.seed}" for r in div.itertuples()) + ".")
+    return text + f" Best: {best_setting(t)}."
+
+
 def curves_figure(runs: list[tuple[str, Run]]):
     """Dev coarse score against updates, one panel per task, one colour per setting, one line
     per seed (none for a diverged run): where each setting starts to learn, if it does."""
@@ -191,14 +244,19 @@ def curves_figure(runs: list[tuple[str, Run]]):
     frames = [r.curve.assign(setting=s, task=r.config.task, seed=r.config.seed) for s, r in runs
               if not isinstance(r, Diverged)]
     df = pd.concat(frames, ignore_index=True)
-    tasks = [t for t in TASKS if t in set(df["task"])]
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.2), sharey=True, squeeze=False)
-    for ax, task in zip(axes[0], tasks):
+    tasks = [t for t in STAGE2_TASKS if t in set(df["task"])]
+    cols = min(3, len(tasks))
+    rows = -(-len(tasks) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), sharey=True, squeeze=False)
+    flat = axes.ravel()
+    for ax, task in zip(flat, tasks):
         sns.lineplot(df[df["task"] == task], x="step", y="dev_acc", hue="setting", units="seed",
-                     estimator=None, hue_order=[s for s in SETTINGS if s in set(df["setting"])], ax=ax,
-                     legend=ax is axes[0][-1])
+                     estimator=None, hue_order=[s for s in ALL_SETTINGS if s in set(df["setting"])], ax=ax,
+                     legend=ax is flat[cols - 1])
         ax.set(title=task, xlabel="update", ylabel="dev coarse score", ylim=(-0.03, 1.03))
-    if axes[0][-1].get_legend():
-        sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+    for ax in flat[len(tasks):]:
+        ax.set_visible(False)
+    if flat[cols - 1].get_legend():
+        sns.move_legend(flat[cols - 1], "upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     fig.tight_layout()
     return fig

@@ -23,6 +23,12 @@ SWITCH_TEXT = {  # ablation.SWITCHES name -> (paper / author's code, ours, why)
     "clip": ("gradient norm clipped at 32 (author's code)", "32", "the ablation"),
     "schedule": (f"halve the lr after {yang.HALVE_AFTER_EPOCHS} epochs when the best error has not improved in "
                  f"{yang.HALVE_PATIENCE_EPOCHS} epochs", "no halving", "the ablation"),
+    "read output": ("the output layer reads [h_t; x_t] (Table 2's parameter counts); the author's code adds the "
+                    "read r_t of the same step, gated",
+                    "[h_t; r_t], ungated (V x (m - E) parameters more than Table 2 counts)",
+                    "the ablation's stage 2"),
+    "lr 0.01": (f"{_LANTM_LR:g} (addition {_ADDITION_LR:g}; Table 2)", "0.01 for every task",
+                "the author's code's rate for reverse; the ablation's stage 2"),
 }
 
 
@@ -58,8 +64,8 @@ def paper_deviations(s: Settings, lstm_hours: float | None) -> pd.DataFrame:
     """The paper scale's differences from Yang §4: the reading of the optimiser (and of any
     other setting ``s.reading`` switches), training length, seeds, the LSTM and the tests."""
     c0 = config(s, "copy", "lantm-invnorm", 0)
-    rows = {f"{name} (read as)": SWITCH_TEXT[name] for name, o in ablation.SWITCHES.items()
-            if all(ablation.SETTINGS[s.reading].get(k) == v for k, v in o.items())}
+    rows = {f"{name} (read as)": SWITCH_TEXT[name] for name, o in {**ablation.SWITCHES, **ablation.MORE}.items()
+            if all(ablation.ALL_SETTINGS[s.reading].get(k) == v for k, v in o.items())}
     seeds = ", ".join(f"{m}: {len(v)}" for m, v in s.seeds.items())
     per_col = 8 * c0.eval_n   # the grid m/8, 2m/8, .., 2m has 8 sizes per column
     rows.update({

@@ -15,10 +15,19 @@ def compare_readings(profile: str = "paper", train_missing: bool = False) -> pd.
     """One row per (reading, model): updates per run, seeds, the mean over the five tasks of the
     median-over-seeds coarse score at 1x and 2x, and the tasks mastered (median 1x coarse >=
     :data:`~.claims.MASTERED`). Only committed runs unless ``train_missing``; a diverged run
-    counts as missing (its seeds column says how many runs each median rests on)."""
+    counts as missing (the runs column says how many runs each median rests on, ``complete``
+    whether every run of the reading is committed, diverged ones counted as settled)."""
+    from ...engine.cache import DIVERGED, MANIFEST, run_path
+    from .settings import configs
     rows = []
     for reading, steps in READINGS.items():
-        runs = load_runs(settings(profile, reading=reading), train_missing=train_missing)
+        s = settings(profile, reading=reading)
+        runs = load_runs(s, train_missing=train_missing)
+        settled = {c.model: 0 for c in configs(s)}
+        expected = dict(settled)
+        for c in configs(s):
+            expected[c.model] += 1
+            settled[c.model] += any((run_path(c) / f).exists() for f in (MANIFEST, DIVERGED))
         scores = score_frame(runs) if runs else None
         for model in LANTMS:
             med = median_coarse(scores, model) if scores is not None and model in set(scores["model"]) else None
@@ -26,6 +35,7 @@ def compare_readings(profile: str = "paper", train_missing: bool = False) -> pd.
                 continue
             rows.append({"reading": reading, "model": model, "updates": steps,
                          "runs": sum(r.config.model == model for r in runs),
+                         "complete": settled[model] == expected[model],
                          "tasks": len(med), "1x coarse": float(med["1x"].mean()), "2x coarse": float(med["2x"].mean()),
                          "mastered": ", ".join(t for t in TASKS if t in med.index and med.loc[t, "1x"] >= MASTERED)
                          or "none"})
@@ -35,8 +45,11 @@ def compare_readings(profile: str = "paper", train_missing: bool = False) -> pd.
 def best_reading(table: pd.DataFrame, model: str = "lantm-invnorm") -> str:
     """The reading under which ``model`` has the highest mean 2x coarse score over the tasks
     (then 1x; a tie keeps the default :data:`~.settings.READING`, then the earlier reading of
-    :data:`~.settings.READINGS`: the quick profile trains the same runs under every reading)."""
+    :data:`~.settings.READINGS`: the quick profile trains the same runs under every reading).
+    A reading whose runs are not all committed (``complete``, when the table has it) ranks
+    after every complete one: a partial campaign cannot become the default."""
     t = table.xs(model, level="model")
     order = list(READINGS)
-    return sorted(t.index, key=lambda r: (-round(t.loc[r, "2x coarse"], 3), -round(t.loc[r, "1x coarse"], 3),
-                                          r != READING, order.index(r)))[0]
+    complete = t["complete"] if "complete" in t else pd.Series(True, index=t.index)
+    return sorted(t.index, key=lambda r: (not bool(complete[r]), -round(t.loc[r, "2x coarse"], 3),
+                                          -round(t.loc[r, "1x coarse"], 3), r != READING, order.index(r)))[0]

@@ -1,11 +1,12 @@
 """The LANTM chapter's settings and runs: which runs each scale trains, and how they are loaded.
 
 Scales. ``"paper"`` (the default) is Yang's setting: Table 1's sizes, Table 2's sizes and
-learning rates, RMSProp and the halving schedule, under one of two readings of §4 (:data:`READINGS`):
-the ablation's best setting for the ablation's budget, or the author's own code (all four switches
-of :mod:`mannlib.chapters.lantm.ablation`) for the author's budget. Table 3 is trained under both;
-:func:`compare_readings` measures which one generalises better, and :data:`READING` (the default)
-is that one (a test checks it against the committed runs). ``"fits"`` is the setting of an earlier version of this chapter (:data:`FITS`):
+learning rates, RMSProp and the halving schedule, under one of three readings of §4 (:data:`READINGS`):
+the ablation's best setting for the ablation's budget, the author's own code (all four switches
+of :mod:`mannlib.chapters.lantm.ablation`) for the author's budget, or that with stage 2's two
+more switches (the output layer reads r_t, lr 0.01). Table 3 is trained under each;
+:func:`compare_readings` measures which one generalises best, and :data:`READING` (the default)
+is that one among the readings whose runs are all committed (a test checks it). ``"fits"`` is the setting of an earlier version of this chapter (:data:`FITS`):
 a quarter of Table 1's training sizes, RMSProp with momentum 0.95 at a small learning rate for
 the LANTMs (the LSTM keeps Table 2's), the same number of updates for every model.
 """
@@ -40,10 +41,11 @@ FITS_SEEDS = {"lantm-invnorm": (0, 1, 2), "lantm-softmax": (0, 1, 2), "lstm": (0
 
 # --- the paper's scale ---------------------------------------------------------------------------
 # reading (an ablation setting) -> updates per run: the ablation's best setting for its budget (so its
-# runs on copy and addition are Table 3's too), and the author's code (all four switches) for the
-# author's budget (xopts/*/lantm_*.json: 1,000 iterations of 10 batches).
-READINGS = {"+ optimizer": ablation.STEPS, "all four": 10_000}
-READING = "+ optimizer"            # the default: the better of READINGS by compare_readings (tested)
+# runs on copy and addition are Table 3's too), the author's code (all four switches) for the
+# author's budget (xopts/*/lantm_*.json: 1,000 iterations of 10 batches), and that with stage 2's two
+# more switches (the output layer reads r_t, lr 0.01; its InvNorm seeds 0-1 are stage 2's runs).
+READINGS = {"+ optimizer": ablation.STEPS, "all four": 10_000, "all four + both": ablation.STAGE2_STEPS}
+READING = "+ optimizer"            # the default: the best complete one of READINGS by compare_readings (tested)
 PAPER_STEPS = READINGS[READING]    # updates per LANTM run under READING
 PAPER_SEEDS = {"lantm-invnorm": (0, 1, 2), "lantm-softmax": (0, 1, 2)}
 LSTM_SEEDS = (0,)                  # the 4 x 256 LSTM at Table 1's sizes: trained only with train_lstm=True
@@ -152,12 +154,14 @@ def paper_runs(scale: str = "paper", train_lstm: bool = False, reading: str | No
     setting, then LANTM-InvNorm and -SoftMax on the five tasks at Table 1's sizes under each of
     :data:`READINGS` (the ablation's runs of its own reading are Table 3's too); each once, in order.
     With parameters (``reproduce lantm --set seeds=5``: the notebook's): the runs of
-    :func:`settings` with them, what the notebook would train."""
+    :func:`settings` with them, what the notebook would train. Stage 2 of the ablation comes
+    between the two."""
     knobs = dict(scale=scale, train_lstm=train_lstm, reading=reading, seeds=seeds, models=models, steps=steps,
                  tasks=tasks)
     if knobs != dict(scale="paper", train_lstm=False, reading=None, seeds=None, models=LANTMS, steps=None, tasks=TASKS):
         return configs(settings("paper", **{**knobs, "reading": reading or READING}))
-    runs = ablation.configs() + [c for r in READINGS for c in configs(settings("paper", reading=r))]
+    runs = (ablation.configs() + ablation.stage2_configs()
+            + [c for r in READINGS for c in configs(settings("paper", reading=r))])
     return list({c.to_json(): c for c in runs}.values())
 
 
@@ -175,15 +179,15 @@ def load_runs(s: Settings, models=None, train_missing: bool = True, diverged: li
     ``train_missing=False`` runs not in the cache are skipped (a budget cut short). A run whose
     loss or gradient becomes infinite has no weights to score: it is left out, and appended to
     ``diverged`` (when given) as a :class:`~mannlib.chapters.lantm.ablation.Diverged`."""
-    from ...engine.cache import MANIFEST, run_path
+    from ...engine.cache import DIVERGED, MANIFEST, run_path
     from ...engine.train import TrainingDiverged
     cs = configs(s, models)
     if train_missing and s.profile == "paper":   # an estimate first, both cores, one line per finished run
         train_all(cs, "lantm")   # two local processes, or $MANNLIB_LAUNCHER=ray: the whole cluster
     runs = []
     for c in cs:
-        if not train_missing and not (run_path(c) / MANIFEST).exists():
-            continue
+        if not train_missing and not any((run_path(c) / f).exists() for f in (MANIFEST, DIVERGED)):
+            continue   # not committed; a diverged run is, and is named below
         try:
             runs.append(train_or_load(c, progress="none"))
         except TrainingDiverged as e:
