@@ -14,11 +14,11 @@ import io
 import numpy as np
 import pandas as pd
 
-from ...methods.signatures import perplexity_gap_ratio, signature_distance
+from ...methods.signatures import perplexity_gap_ratio
 from ...papers import koppula as K
 from ..base import NOT_TESTED, Claim, MissingRuns, pct, points, verdict
 from . import pipeline
-from .analysis import DOMAIN_LABELS, MIN_COUNT, language_models
+from .analysis import DOMAIN_LABELS, distance_matrix, fig4_signatures, language_models
 from .settings import PLATEAU_CAPS, Profile, fig4_units, percent, resolve, results_dir, units
 
 PAPER = K.PAPER
@@ -145,13 +145,13 @@ def judge(r: dict, p: Profile) -> list[Claim]:
 # --- does the cap matter? --------------------------------------------------------------------------
 def adaptation_numbers(r: dict, p: Profile) -> tuple[dict, float, float, float]:
     """Fig. 4's numbers (§6): the three models' perplexities on the domain's test text (a
-    Shakespeare, b retrained, c domain), the signature distances b-a and b-c (RMS over the cells
-    with >= MIN_COUNT positions in both) and the perplexity gap ratio (a - b) / (b - c)."""
-    names = fig4_units(p)
-    sig = {k: r[v]["signatures"]["layer1"] for k, v in names.items()}
-    ppl = {k: r[v]["perplexity"][p.domain] for k, v in names.items()}
-    d_ab, d_bc = (signature_distance(sig[x], sig[y], MIN_COUNT) for x, y in (("a", "b"), ("b", "c")))
-    return ppl, d_ab, d_bc, perplexity_gap_ratio(ppl["a"], ppl["b"], ppl["c"])
+    Shakespeare, b retrained, c domain), the signature distances b-a and b-c (the figure's
+    :func:`~.analysis.distance_matrix` of :func:`~.analysis.fig4_signatures`) and the perplexity
+    gap ratio (a - b) / (b - c)."""
+    sigs, by_title = fig4_signatures(r, p)
+    dist = distance_matrix(sigs)
+    ppl = {title.split(".")[0]: value for title, value in by_title.items()}
+    return ppl, float(dist.loc["a", "b"]), float(dist.loc["b", "c"]), perplexity_gap_ratio(ppl["a"], ppl["b"], ppl["c"])
 
 
 def adaptation_by_setting(by_setting: dict[str, dict], profile: str = "paper") -> pd.DataFrame:
