@@ -46,10 +46,14 @@ def test_stage2_findings_name_scores_learners_divergence_and_the_best():
             ("all four + both", "reverse", 0, 0.0, 0.0, True), ("all four", "reverse", 0, 0.0, 0.0, False)]
     t = pd.DataFrame(rows, columns=["setting", "task", "seed", "1x coarse", "2x coarse", "diverged"])
     text = A.stage2_findings(t)
-    assert text.startswith("Coarse score at 1x / 2x, mean over the tasks of the median over seeds: "
+    assert text.startswith("Coarse score at 1x / 2x, mean over copy, reverse (run by every setting) of the median "
+                           "over seeds: "
                            "all four 15% / 10% (learns no task); all four + both 50% / 50% (learns copy).")
     assert "1 run diverged (an infinite loss or gradient, counted as 0%): all four + both on reverse, seed 0." in text
     assert text.endswith("Best: all four + both.")
+    partial = A.stage2_findings(t[~((t["setting"] == "all four") & (t["task"] == "reverse"))])
+    assert partial.startswith("Coarse score at 1x / 2x, mean over copy (run by every setting) of the median over "
+                              "seeds: all four 30% / 20% (learns no task); all four + both 100% / 100% (learns copy).")
 
 
 def test_the_lstm_takes_every_switch_but_the_lantm_gates():

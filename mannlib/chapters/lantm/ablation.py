@@ -219,21 +219,25 @@ def findings(t: pd.DataFrame) -> str:
 
 
 def stage2_findings(t: pd.DataFrame) -> str:
-    """Stage 2 in words: per setting, the mean over tasks of the median 1x and 2x coarse scores,
-    the tasks it learns (median 1x coarse >= :data:`LEARNS`), the diverged runs, and the best
+    """Stage 2 in words: per setting, the mean over tasks (those every setting has run) of the
+    median 1x and 2x coarse scores, the tasks it learns (median 1x coarse >= :data:`LEARNS`), the diverged runs, and the best
     setting (:func:`best_setting`)."""
-    med = t.groupby(["setting", "task"])[["1x coarse", "2x coarse"]].median().groupby("setting").mean()
+    shown = [s for s in STAGE2 if s in set(t["setting"])]
+    common = [task for task in STAGE2_TASKS if all(((t["setting"] == s) & (t["task"] == task)).any() for s in shown)]
+    same = t[t["task"].isin(common)]   # settings compared on the same tasks (a campaign cut short has fewer)
+    med = same.groupby(["setting", "task"])[["1x coarse", "2x coarse"]].median().groupby("setting").mean()
     learn = learners(t)
+    over = "the tasks" if len(common) == len(STAGE2_TASKS) else f"{', '.join(common) or 'no task'} (run by every setting)"
     parts = []
-    for s in [s for s in STAGE2 if s in med.index]:
+    for s in [s for s in shown if s in med.index]:
         tasks = ", ".join(learn[s]) if learn[s] else "no task"
         parts.append(f"{s} {med.loc[s, '1x coarse']:.0%} / {med.loc[s, '2x coarse']:.0%} (learns {tasks})")
-    text = "Coarse score at 1x / 2x, mean over the tasks of the median over seeds: " + "; ".join(parts) + "."
+    text = f"Coarse score at 1x / 2x, mean over {over} of the median over seeds: " + "; ".join(parts) + "."
     div = t[t["diverged"]] if "diverged" in t else t.iloc[:0]
     if len(div):
         text += (f" {len(div)} run{'s' * (len(div) > 1)} diverged (an infinite loss or gradient, counted as 0%): "
                  + "; ".join(f"{r.setting} on {r.task}, seed {r.seed}" for r in div.itertuples()) + ".")
-    return text + f" Best: {best_setting(t)}."
+    return text + f" Best: {best_setting(same)}."
 
 
 def curves_figure(runs: list[tuple[str, Run]]):
