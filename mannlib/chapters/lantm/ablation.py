@@ -32,8 +32,8 @@ at the author's budget (10,000 updates), on all five tasks:
   default); the author's code also feeds the output layer the read r_t of the same step, so the
   prediction sees what was just read. Here the output layer reads [h_t; r_t] (``output="hr"``,
   Wang's eq. 3, ungated; V x (m - E) parameters more than Table 2 counts).
-* ``lr 0.01``: Table 2's 0.02 (addition 0.01) against 0.01 for every task, the author's code's
-  rate for reverse.
+* ``lr 0.01``: Table 2's 0.02 (addition 0.01) against 0.01 for every task, the rate of the
+  author's LANTM configurations (``xopts/*/lantm_*_largetrain.json``) on all five tasks.
 """
 from __future__ import annotations
 

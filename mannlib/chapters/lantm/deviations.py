@@ -28,7 +28,7 @@ SWITCH_TEXT = {  # ablation.SWITCHES name -> (paper / author's code, ours, why)
                     "[h_t; r_t], ungated (V x (m - E) parameters more than Table 2 counts)",
                     "the ablation's stage 2"),
     "lr 0.01": (f"{_LANTM_LR:g} (addition {_ADDITION_LR:g}; Table 2)", "0.01 for every task",
-                "the author's code's rate for reverse; the ablation's stage 2"),
+                "the author's code's rate on every task; the ablation's stage 2"),
 }
 
 
