@@ -54,7 +54,7 @@ def test_paper_scale_is_the_paper_profile_read_as_the_ablation_chose():
     assert PAPER.scale == "paper" and "lstm" not in PAPER.seeds        # the LSTM only with train_lstm
     c = L.config(PAPER, "double", "lantm-softmax", 2)
     assert c == profile_config("double", "lantm-softmax", "paper", 2, steps=L.PAPER_STEPS,
-                               **A.SETTINGS[L.READING])
+                               **A.ALL_SETTINGS[L.READING])
     assert c == A.config("double", L.READING, 2, model="lantm-softmax", steps=L.PAPER_STEPS)
     lstm = L.config(L.settings("paper", "paper", train_lstm=True), "copy", "lstm", 0)
     assert lstm.lr == 2e-4 and lstm.steps == 20_000 and "write_gate_bias" not in lstm.sizes
