@@ -56,6 +56,16 @@ def test_stage2_findings_name_scores_learners_divergence_and_the_best():
                               "seeds: all four 30% / 20% (learns no task); all four + both 100% / 100% (learns copy).")
 
 
+def test_stage2_effect_names_the_best_switch_and_its_gain():
+    rows = [("all four", "copy", 0, 0.3, 0.2, False), ("all four + both", "copy", 0, 1.0, 1.0, False),
+            ("all four + read output", "copy", 0, 0.5, 0.4, False)]
+    t = pd.DataFrame(rows, columns=["setting", "task", "seed", "1x coarse", "2x coarse", "diverged"])
+    assert A.stage2_effect(t) == ("In the ablation's second stage, both on top of all four takes the mean 2x coarse "
+                                  "score over 1 task from 20% to 100%.")
+    assert A.stage2_effect(t[t["setting"] != "all four + both"].replace({"2x coarse": {0.4: 0.1}})) == \
+        "Neither switch of the ablation's second stage improves on all four."
+
+
 def test_the_lstm_takes_every_switch_but_the_lantm_gates():
     assert A.overrides("all four", "lstm") == {"momentum": 0.0, "clip": 32.0, "schedule": "none"}
     assert A.overrides("all four")["sizes.write_gate_bias"] == -10.0

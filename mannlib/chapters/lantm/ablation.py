@@ -240,6 +240,22 @@ def stage2_findings(t: pd.DataFrame) -> str:
     return text + f" Best: {best_setting(same)}."
 
 
+def stage2_effect(t: pd.DataFrame) -> str:
+    """One sentence for the chapter's summary: what the best stage-2 setting does to the mean over
+    the tasks (those every setting has run) of the median 2x coarse score against "all four"."""
+    shown = [s for s in STAGE2 if s in set(t["setting"])]
+    common = [task for task in STAGE2_TASKS if all(((t["setting"] == s) & (t["task"] == task)).any() for s in shown)]
+    same = t[t["task"].isin(common)]
+    if "all four" not in shown or not common:
+        return ""
+    two = same.groupby(["setting", "task"])["2x coarse"].median().groupby("setting").mean()
+    best = best_setting(same)
+    if best == "all four":
+        return "Neither switch of the ablation's second stage improves on all four."
+    return (f"In the ablation's second stage, {best[len('all four + '):]} on top of all four takes the mean 2x coarse "
+            f"score over {len(common)} task{'s' * (len(common) > 1)} from {two['all four']:.0%} to {two[best]:.0%}.")
+
+
 def curves_figure(runs: list[tuple[str, Run]]):
     """Dev coarse score against updates, one panel per task, one colour per setting, one line
     per seed (none for a diverged run): where each setting starts to learn, if it does."""
