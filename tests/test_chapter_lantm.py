@@ -110,7 +110,8 @@ def test_best_reading_ranks_by_invnorm_2x_then_1x_then_order():
                              for r, one, two in rows]).set_index(["reading", "model"])
     assert L.best_reading(table([("+ optimizer", 0.9, 0.2), ("all four", 0.1, 0.3)])) == "all four"
     assert L.best_reading(table([("+ optimizer", 0.9, 0.3), ("all four", 0.1, 0.3)])) == "+ optimizer"
-    assert L.best_reading(table([("+ optimizer", 0.5, 0.3), ("all four", 0.5, 0.3)])) == L.READING   # a tie
+    assert L.best_reading(table([("all four", 0.5, 0.3), (L.READING, 0.5, 0.3)])) == L.READING       # a tie: the default
+    assert L.best_reading(table([("all four", 0.5, 0.3), ("+ optimizer", 0.5, 0.3)])) == "+ optimizer"  # then the order
     assert L.best_reading(table([("+ optimizer", 0.5, 0.3)])) == "+ optimizer"
 
 

@@ -45,7 +45,7 @@ FITS_SEEDS = {"lantm-invnorm": (0, 1, 2), "lantm-softmax": (0, 1, 2), "lstm": (0
 # author's budget (xopts/*/lantm_*.json: 1,000 iterations of 10 batches), and that with stage 2's two
 # more switches (the output layer reads r_t, lr 0.01; its InvNorm seeds 0-1 are stage 2's runs).
 READINGS = {"+ optimizer": ablation.STEPS, "all four": 10_000, "all four + both": ablation.STAGE2_STEPS}
-READING = "+ optimizer"            # the default: the best complete one of READINGS by compare_readings (tested)
+READING = "all four + both"        # the default: the best complete one of READINGS by compare_readings (tested)
 PAPER_STEPS = READINGS[READING]    # updates per LANTM run under READING
 PAPER_SEEDS = {"lantm-invnorm": (0, 1, 2), "lantm-softmax": (0, 1, 2)}
 LSTM_SEEDS = (0,)                  # the 4 x 256 LSTM at Table 1's sizes: trained only with train_lstm=True
