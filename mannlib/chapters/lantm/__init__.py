@@ -19,9 +19,9 @@ notebooks/lantm.ipynb tells the story; this package computes it, one module per 
 The paper's numbers and settings (Tables 1-4, §4) are typed once, in :mod:`mannlib.papers.yang`.
 
 Scales. ``"paper"`` (the default) is Yang's setting: Table 1's sizes, Table 2's sizes and
-learning rates, RMSProp and the halving schedule, under three readings of §4 (:data:`READINGS`: the
+learning rates, RMSProp and the halving schedule, under the readings of §4 in :data:`READINGS` (the
 ablation's best for its budget, the author's code for the author's budget, and that with the
-ablation's stage 2: an output layer that reads r_t, lr 0.01), compared by
+ablation's stage 2: lr 0.01, alone or with an output layer that reads r_t), compared by
 :mod:`.readings`; :data:`READING` is the default.
 ``"fits"`` is the setting of an earlier version of this chapter, kept as a parameter because it
 shows what the misread optimiser could still learn (:data:`FITS`): a quarter of Table 1's
