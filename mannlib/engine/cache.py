@@ -91,6 +91,13 @@ def run_path(config: RunConfig) -> Path:
     return cache_root(config.profile) / run_id(config)
 
 
+def settled(config: RunConfig) -> bool:
+    """Whether ``config`` needs no training: complete in the cache, or recorded as diverged (training
+    it again would diverge at the same step)."""
+    path = run_path(config)
+    return (path / MANIFEST).exists() or (path / DIVERGED).exists()
+
+
 def find_run(run_id: str) -> Path:
     for root in roots():
         if (root / run_id / "config.json").exists():

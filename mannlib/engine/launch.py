@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 
-from .cache import DIVERGED, MANIFEST, run_path
+from .cache import settled
 from .config import RunConfig
 from .workers import open_pool
 
@@ -42,7 +42,7 @@ def train_all(configs: list[RunConfig], name: str = "runs", jobs: int | None = N
     ``address`` and ``shared_fs``: see :func:`mannlib.engine.workers.open_pool`."""
     from .sweep import plan
     out = out or sys.stdout
-    todo = [c for c in configs if force or not any((run_path(c) / f).exists() for f in (MANIFEST, DIVERGED))]
+    todo = [c for c in configs if force or not settled(c)]
     if not todo:
         return []
     failures = []

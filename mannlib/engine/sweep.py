@@ -214,11 +214,11 @@ def plan(configs: list[RunConfig], reps: int = 2, evaluation: bool = False) -> p
     evaluation at its largest: every dev point the cap allows (``ceil(steps / eval_every)``) and
     the final test, measured by :func:`eval_seconds`, in ``dev_cpu_h`` and included in ``cpu_h``
     (a run stopped early by ``patience`` costs less); without it evaluation is not counted."""
-    from .cache import DIVERGED, MANIFEST, run_path
+    from .cache import run_path, settled
     from ..tasks import get_task
     rows = []
     for c in configs:
-        done = any((run_path(c) / f).exists() for f in (MANIFEST, DIVERGED))   # a diverged run is settled
+        done = settled(c)   # a diverged run is settled
         sec = None if done else _update_price(c, reps)
         row = {"run": run_path(c).name, "seed": c.seed, "steps": c.steps, "cached": done,
                "s_per_update": sec, "cpu_h": 0.0 if done else sec * c.steps / 3600}

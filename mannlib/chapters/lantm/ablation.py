@@ -120,7 +120,7 @@ def load_runs(profile: str = "paper", train_missing: bool = True, seeds=SEEDS,
     """(setting, run) for :func:`configs` (``stage=2``: :data:`STAGE2` on its tasks and
     updates), a :class:`Diverged` for a run that diverges; with ``train_missing=False`` runs not
     in the cache are skipped. A run shared by two settings appears under both."""
-    from ...engine.cache import DIVERGED, MANIFEST, run_path
+    from ...engine.cache import settled
     from ...engine.train import TrainingDiverged
     settings, tasks, steps = (SETTINGS, TASKS, STEPS) if stage == 1 else (STAGE2, STAGE2_TASKS, STAGE2_STEPS)
     out = []
@@ -128,7 +128,7 @@ def load_runs(profile: str = "paper", train_missing: bool = True, seeds=SEEDS,
         for s in settings:
             for task in tasks:
                 c = config(task, s, seed, profile=profile, steps=steps)
-                if not train_missing and not any((run_path(c) / f).exists() for f in (MANIFEST, DIVERGED)):
+                if not train_missing and not settled(c):
                     continue   # not committed (a diverged run is: its record says where it diverged)
                 try:
                     out.append((s, train_or_load(c, progress="none")))
@@ -218,13 +218,19 @@ def findings(t: pd.DataFrame) -> str:
     return " ".join(p for p in parts if p)
 
 
+def _stage2_common(t: pd.DataFrame) -> tuple[list, list, pd.DataFrame]:
+    """The stage-2 settings in ``t``, the tasks every one of them has run, and ``t`` on those tasks
+    (a campaign cut short compares its settings on the same tasks)."""
+    shown = [s for s in STAGE2 if s in set(t["setting"])]
+    common = [task for task in STAGE2_TASKS if all(((t["setting"] == s) & (t["task"] == task)).any() for s in shown)]
+    return shown, common, t[t["task"].isin(common)]
+
+
 def stage2_findings(t: pd.DataFrame) -> str:
     """Stage 2 in words: per setting, the mean over tasks (those every setting has run) of the
     median 1x and 2x coarse scores, the tasks it learns (median 1x coarse >= :data:`LEARNS`), the diverged runs, and the best
     setting (:func:`best_setting`)."""
-    shown = [s for s in STAGE2 if s in set(t["setting"])]
-    common = [task for task in STAGE2_TASKS if all(((t["setting"] == s) & (t["task"] == task)).any() for s in shown)]
-    same = t[t["task"].isin(common)]   # settings compared on the same tasks (a campaign cut short has fewer)
+    shown, common, same = _stage2_common(t)
     med = same.groupby(["setting", "task"])[["1x coarse", "2x coarse"]].median().groupby("setting").mean()
     learn = learners(t)
     over = "the tasks" if len(common) == len(STAGE2_TASKS) else f"{', '.join(common) or 'no task'} (run by every setting)"
@@ -243,9 +249,7 @@ def stage2_findings(t: pd.DataFrame) -> str:
 def stage2_effect(t: pd.DataFrame) -> str:
     """One sentence for the chapter's summary: what the best stage-2 setting does to the mean over
     the tasks (those every setting has run) of the median 2x coarse score against "all four"."""
-    shown = [s for s in STAGE2 if s in set(t["setting"])]
-    common = [task for task in STAGE2_TASKS if all(((t["setting"] == s) & (t["task"] == task)).any() for s in shown)]
-    same = t[t["task"].isin(common)]
+    shown, common, same = _stage2_common(t)
     if "all four" not in shown or not common:
         return ""
     two = same.groupby(["setting", "task"])["2x coarse"].median().groupby("setting").mean()

@@ -17,17 +17,17 @@ def compare_readings(profile: str = "paper", train_missing: bool = False) -> pd.
     :data:`~.claims.MASTERED`). Only committed runs unless ``train_missing``; a diverged run
     counts as missing (the runs column says how many runs each median rests on, ``complete``
     whether every run of the reading is committed, diverged ones counted as settled)."""
-    from ...engine.cache import DIVERGED, MANIFEST, run_path
+    from ...engine.cache import settled
     from .settings import configs
     rows = []
     for reading, steps in READINGS.items():
         s = settings(profile, reading=reading)
         runs = load_runs(s, train_missing=train_missing)
-        settled = {c.model: 0 for c in configs(s)}
-        expected = dict(settled)
+        done = {c.model: 0 for c in configs(s)}
+        expected = dict(done)
         for c in configs(s):
             expected[c.model] += 1
-            settled[c.model] += any((run_path(c) / f).exists() for f in (MANIFEST, DIVERGED))
+            done[c.model] += settled(c)
         scores = score_frame(runs) if runs else None
         for model in LANTMS:
             med = median_coarse(scores, model) if scores is not None and model in set(scores["model"]) else None
@@ -35,7 +35,7 @@ def compare_readings(profile: str = "paper", train_missing: bool = False) -> pd.
                 continue
             rows.append({"reading": reading, "model": model, "updates": steps,
                          "runs": sum(r.config.model == model for r in runs),
-                         "complete": settled[model] == expected[model],
+                         "complete": done[model] == expected[model],
                          "tasks": len(med), "1x coarse": float(med["1x"].mean()), "2x coarse": float(med["2x"].mean()),
                          "mastered": ", ".join(t for t in TASKS if t in med.index and med.loc[t, "1x"] >= MASTERED)
                          or "none"})

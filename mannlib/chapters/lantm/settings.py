@@ -181,14 +181,14 @@ def load_runs(s: Settings, models=None, train_missing: bool = True, diverged: li
     ``train_missing=False`` runs not in the cache are skipped (a budget cut short). A run whose
     loss or gradient becomes infinite has no weights to score: it is left out, and appended to
     ``diverged`` (when given) as a :class:`~mannlib.chapters.lantm.ablation.Diverged`."""
-    from ...engine.cache import DIVERGED, MANIFEST, run_path
+    from ...engine.cache import settled
     from ...engine.train import TrainingDiverged
     cs = configs(s, models)
     if train_missing and s.profile == "paper":   # an estimate first, both cores, one line per finished run
         train_all(cs, "lantm")   # two local processes, or $MANNLIB_LAUNCHER=ray: the whole cluster
     runs = []
     for c in cs:
-        if not train_missing and not any((run_path(c) / f).exists() for f in (MANIFEST, DIVERGED)):
+        if not train_missing and not settled(c):
             continue   # not committed; a diverged run is, and is named below
         try:
             runs.append(train_or_load(c, progress="none"))
