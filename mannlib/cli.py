@@ -51,6 +51,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.add_argument("--drop-weights", nargs="+", metavar="RUN_ID", default=None,
                    help="delete these runs' weights, keeping their metrics (see mannlib.engine.cache.drop_weights)")
+    p.add_argument("--restore-weights", nargs="+", metavar="RUN_ID", default=None,
+                   help="retrain these runs to bring their weights back; the retrained run must reproduce the "
+                        "committed metrics (see mannlib.engine.cache.restore_weights)")
     p.set_defaults(func=runs_command)
 
     p = subparsers.add_parser("eval", help="evaluate a run on freshly sampled data")
@@ -120,9 +123,11 @@ def train_command(args) -> int:
 
 
 def runs_command(args) -> int:
-    from .engine.cache import drop_weights, jsonable, list_runs
+    from .engine.cache import drop_weights, jsonable, list_runs, load_run, restore_weights
     for run in args.drop_weights or ():
         print(f"dropped the weights of {drop_weights(run).name}", file=sys.stderr)
+    for run in args.restore_weights or ():
+        print(f"restored the weights of {restore_weights(load_run(run)).id}", file=sys.stderr)
     rows = list_runs()
     if args.json:
         print(json.dumps([jsonable(r) for r in rows], indent=1))
@@ -143,7 +148,7 @@ def eval_command(args) -> int:
     run = load_run(args.run)
     if run.model is None:
         raise RunError(f"run {run.id} was saved without weights (save_weights=False, or dropped with "
-                       "runs --drop-weights); it cannot be evaluated")
+                       f"runs --drop-weights); bring them back with: python -m mannlib runs --restore-weights {run.id}")
     by = evaluate(run.model, run.task, args.n, args.seed, args.difficulty)
     if run.config.task in WANG_TASKS:  # Wang: whole-sequence accuracy
         values = {str(d): row.accuracy for d, row in by.iterrows()}

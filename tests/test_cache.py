@@ -205,6 +205,37 @@ def test_dropping_weights_keeps_a_complete_verifiable_run(runs, capsys):
     assert "saved without weights" in capsys.readouterr().err
 
 
+def test_restoring_weights_retrains_the_same_model_and_keeps_the_committed_metrics(runs, capsys):
+    run = C.train_or_load(tiny(seed=6))
+    before = {k: v.clone() for k, v in run.model.state_dict().items()}
+    curve, ev = (run.path / "curve.csv").read_bytes(), (run.path / "eval.json").read_bytes()
+    C.drop_weights(run.id)
+    assert main(["runs", "--restore-weights", run.id]) == 0
+    assert "restored the weights of " + run.id in capsys.readouterr().err
+    again = C.load_run(run.id)                       # verified: weights.pt is back in the manifest
+    assert "weights_dropped" not in again.manifest and "weights.pt" in again.manifest["files"]
+    for k, v in again.model.state_dict().items():
+        assert torch.equal(v, before[k]), k          # same config and seed: the same weights
+    assert (run.path / "curve.csv").read_bytes() == curve and (run.path / "eval.json").read_bytes() == ev
+    assert not (run.path / C.RESTORE).exists()
+    assert C.restore_weights(again) is again         # nothing to do
+
+
+def test_a_restore_that_does_not_reproduce_the_metrics_changes_nothing(runs, monkeypatch):
+    run = C.train_or_load(tiny(seed=7))
+    C.drop_weights(run.id)
+    dropped = C.load_run(run.id)
+    real = T.train
+    def off(*a, **k):
+        r = real(*a, **k)
+        r.summary["test_acc"] = r.summary["test_acc"] + 0.5
+        return r
+    monkeypatch.setattr(T, "train", off)
+    with pytest.raises(C.RunError, match="did not reproduce its committed test summary"):
+        C.restore_weights(dropped)
+    assert not (run.path / "weights.pt").exists() and C.load_run(run.id).model is None
+
+
 def test_a_second_trainer_waits_for_the_first_and_loads_its_run(runs):
     """Two notebooks sharing a cache may ask for the same run at once: the second waits for the
     first (no RunError, no second training) and loads what the first wrote."""

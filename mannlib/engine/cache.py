@@ -203,6 +203,43 @@ def drop_weights(run_id: str) -> Path:
     return path
 
 
+RESTORE = ".restore"   # the retraining of restore_weights: its checkpoint, so a killed restore resumes
+
+
+def restore_weights(run: Run, progress: str = "auto", device: str | None = None) -> Run:
+    """``run`` with its model: a run whose weights were dropped (:func:`drop_weights`) or never
+    kept (``save_weights=False``) is retrained, in ``<run>/.restore`` (resumable, deleted when
+    done), with the threads it was trained with. The committed metrics stay as they are; the
+    retrained run must reproduce its test summary (the same config and seed give the same
+    result), else RunError and nothing changes. Then ``weights.pt`` is written and added to
+    the manifest, which is rewritten atomically last."""
+    if run.model is not None:
+        return run
+    path = run.path
+    with _locked(path, wait=True):
+        manifest = verify(path)
+        if "weights.pt" not in manifest["files"]:   # else restored by another process meanwhile
+            work = path / RESTORE
+            result = trainer.train(run.config, progress=progress, workdir=work, threads=manifest.get("threads"),
+                                   desc=f"{path.name} (restoring its weights)", device=device)
+            got, want = result.summary, run.summary
+            off = [k for k, v in want.items() if isinstance(v, (int, float)) and k != "wall_s" and k in got
+                   and not math.isclose(float(got[k]), float(v), rel_tol=1e-6, abs_tol=1e-9)
+                   and not (math.isnan(float(v)) and math.isnan(float(got[k])))]
+            if off:
+                raise RunError(f"retraining run {path.name} did not reproduce its committed test summary "
+                               f"({', '.join(f'{k}: {want[k]} then {got[k]}' for k in off)}); its weights "
+                               f"were not restored (a different torch version or thread count?)")
+            safe.atomic_save(path / "weights.pt", result.model.state_dict())
+            files = dict(manifest["files"], **{"weights.pt": {"sha256": _sha256(path / "weights.pt"),
+                                                              "bytes": (path / "weights.pt").stat().st_size}})
+            entry = {k: v for k, v in manifest.items() if k != "weights_dropped"}
+            safe.atomic_write(path / MANIFEST, _json_bytes(dict(entry, files=files)))
+            shutil.rmtree(work, ignore_errors=True)
+    (path / ".lock").unlink(missing_ok=True)
+    return _load(path)
+
+
 def load_run(run_id: str) -> Run:
     """A complete run from the cache (weights loaded); RunError / RunDamaged otherwise."""
     return _load(find_run(run_id))

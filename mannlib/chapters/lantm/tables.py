@@ -158,7 +158,10 @@ def extrapolation_scores(run: Run, factors=FACTORS, sizes_per: int = 8, n: int =
 
 
 def best_runs(runs: list[Run], scores: pd.DataFrame, model: str = "lantm-invnorm") -> dict[str, Run]:
-    """Per task, the ``model`` run with the best 2x coarse score (then 1x, then lowest seed)."""
+    """Per task, the ``model`` run with the best 2x coarse score (then 1x, then lowest seed), with
+    its model: Table 4 and the traces run it, so a run whose weights were dropped to keep ``data/``
+    small is retrained first (:func:`~mannlib.engine.cache.restore_weights`)."""
+    from ...engine.cache import restore_weights
     ps = per_seed(scores).pivot_table(index=["task", "model", "seed"], columns="column", values="coarse")
     best = {}
     for task in TASKS:
@@ -166,7 +169,7 @@ def best_runs(runs: list[Run], scores: pd.DataFrame, model: str = "lantm-invnorm
         if cands:
             best[task] = max(cands, key=lambda r: (ps.loc[(task, model, r.config.seed), "2x"],
                                                    ps.loc[(task, model, r.config.seed), "1x"], -r.config.seed))
-    return best
+    return {task: restore_weights(r) for task, r in best.items()}
 
 
 def table4(ext: pd.DataFrame, paper=PAPER_TABLE4) -> pd.DataFrame:
