@@ -8,13 +8,14 @@ import pandas as pd
 
 from .claims import MASTERED
 from .settings import LANTMS, READING, READINGS, TASKS, load_runs, settings
-from .tables import median_coarse, score_frame
+from .tables import median_coarse, per_seed, score_frame
 
 
 def compare_readings(profile: str = "paper", train_missing: bool = False) -> pd.DataFrame:
     """One row per (reading, model): updates per run, seeds, the mean over the five tasks of the
-    median-over-seeds coarse score at 1x and 2x, and the tasks mastered (median 1x coarse >=
-    :data:`~.claims.MASTERED`). Only committed runs unless ``train_missing``; a diverged run
+    median-over-seeds coarse score at 1x and 2x, the tasks mastered (median 1x coarse >=
+    :data:`~.claims.MASTERED`) and ``runs mastered``, the (task, seed) runs that reach it alone (a
+    median over three seeds hides a model that learns on one seed in three). Only committed runs unless ``train_missing``; a diverged run
     counts as missing (the runs column says how many runs each median rests on, ``complete``
     whether every run of the reading is committed, diverged ones counted as settled)."""
     from ...engine.cache import settled
@@ -29,6 +30,7 @@ def compare_readings(profile: str = "paper", train_missing: bool = False) -> pd.
             expected[c.model] += 1
             done[c.model] += settled(c)
         scores = score_frame(runs) if runs else None
+        ps = per_seed(scores) if scores is not None else None
         for model in LANTMS:
             med = median_coarse(scores, model) if scores is not None and model in set(scores["model"]) else None
             if med is None or med.empty:
@@ -36,7 +38,9 @@ def compare_readings(profile: str = "paper", train_missing: bool = False) -> pd.
             rows.append({"reading": reading, "model": model, "updates": steps,
                          "runs": sum(r.config.model == model for r in runs),
                          "complete": done[model] == expected[model],
-                         "tasks": len(med), "1x coarse": float(med["1x"].mean()), "2x coarse": float(med["2x"].mean()),
+                         "tasks": len(med),
+                         "runs mastered": int(((ps["model"] == model) & (ps["column"] == "1x")
+                                               & (ps["coarse"] >= MASTERED)).sum()), "1x coarse": float(med["1x"].mean()), "2x coarse": float(med["2x"].mean()),
                          "mastered": ", ".join(t for t in TASKS if t in med.index and med.loc[t, "1x"] >= MASTERED)
                          or "none"})
     return pd.DataFrame(rows).set_index(["reading", "model"])
