@@ -14,9 +14,9 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from ...engine.cache import train_or_load
+from ...engine.cache import run_path, train_or_load
 from ...engine.config import profile_config
-from ...methods.signatures import decode_states, write_signatures
+from ...methods.signatures import decode_states, read_signatures, write_signatures
 from ...tasks.mirror import Mirror, labels
 from .settings import get_profile, results_dir
 
@@ -39,7 +39,9 @@ def mirror_states(model, examples: list, task: Mirror) -> tuple[dict, np.ndarray
 def mann_signatures(profile: str = "paper", seed: int = 0, n_train: int = 400, n_test: int = 200,
                     length: int = 5) -> list:
     """Decode the mirror runs (``seed``) of :data:`MODELS` and write one file per model under
-    ``results_dir(profile, "short") / "mann"``; returns the paths. Skips a model whose file exists.
+    ``results_dir(profile, "short") / "mann"``; returns the paths. Skips a model whose file exists
+    and was decoded from the run its config names now (a file of another run, e.g. after a model's
+    default changed, is decoded again).
     These do not depend on how the language models are trained: every setting reads the same files,
     decoded as in the short setting."""
     out = results_dir(profile, "short") / "mann"
@@ -50,9 +52,10 @@ def mann_signatures(profile: str = "paper", seed: int = 0, n_train: int = 400, n
     for name in MODELS:
         path = out / f"mirror-{name}.json"
         paths.append(path)
-        if path.exists():
+        config = profile_config("mirror", name, profile, seed)
+        if path.exists() and read_signatures(path)[0].get("run") == run_path(config).name:
             continue
-        run = train_or_load(profile_config("mirror", name, profile, seed), progress="none")
+        run = train_or_load(config, progress="none")
         (s_tr, y_tr), (s_te, y_te) = (mirror_states(run.model, ex, task) for ex in (train, test))
         sigs = decode_states(s_tr, y_tr, s_te, y_te, cfg=cfg, vocab=9)
         write_signatures(path, {STATES[k]: v for k, v in sigs.items()}, run=run.id, model=name,
