@@ -36,9 +36,21 @@ def test_stage2_switches_change_exactly_the_output_layer_and_the_rate():
     assert A.config("addition", "all four + lr 0.01", 0, steps=A.STAGE2_STEPS) == \
         A.config("addition", "all four", 0, steps=A.STAGE2_STEPS)
     cs = A.stage2_configs()
-    assert len(cs) == len({c.to_json() for c in cs}) == len(A.STAGE2_SEEDS) * (4 * 5 - 2)
-    assert all(c.lr == 0.01 and c.sizes["output"] == "hr" for c in cs[:10])        # "+ both" first
+    assert len(cs) == len({c.to_json() for c in cs}) == len(A.STAGE2_SEEDS) * (5 * 5 - 2)
+    assert all(c.lr == 0.01 and c.sizes["output"] == "hr" for c in cs[:20])        # "+ both" (+ decay) first
     assert A.overrides("all four + both", "lstm") == {"momentum": 0.0, "clip": 32.0, "schedule": "none"}
+
+
+def test_the_decay_switch_adds_the_authors_decay_per_task_on_top_of_both():
+    both = A.config("reverse", "all four + both", 0, steps=A.STAGE2_STEPS)
+    decay = A.config("reverse", "all four + both + lr decay", 0, steps=A.STAGE2_STEPS)
+    diff = {k: v for k, v in decay.to_dict().items() if v != both.to_dict().get(k)}
+    assert diff == {"schedule": "decay", "decay_after": 6000}        # 600 iterations of 10 batches (xopts)
+    assert A.config("addition", "all four + both + lr decay", 0, steps=A.STAGE2_STEPS).decay_after == 3000
+    # the LSTM baseline keeps Table 2's rate "with no adjustments": no decay
+    assert A.overrides("all four + both + lr decay", "lstm", "copy") == {"momentum": 0.0, "clip": 32.0, "schedule": "none"}
+    with pytest.raises(ValueError, match="per task"):
+        A.overrides("all four + both + lr decay")
 
 
 def test_stage2_findings_name_scores_learners_divergence_and_the_best():

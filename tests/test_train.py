@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from mannlib.engine import train as T
-from mannlib.engine.config import profile_config
+from mannlib.engine.config import ConfigError, profile_config
 from mannlib.tasks import get_task
 
 
@@ -77,6 +77,25 @@ def test_yang_dev_schedule_reads_the_dev_error_at_each_point(monkeypatch):
     assert result.curve["lr"].tolist() == [0.01, 0.005, 0.0025]     # a point keeps the lr it trained with
     assert [e for _, e in seen] == [1, 1, 1]                          # eval_every 10 batches = 1 epoch
     assert [err for err, _ in seen] == [round(1 - f, 6) for f in result.curve["dev_fine"]]
+
+
+def test_decay_schedule_keeps_the_rate_then_multiplies_it_by_099_every_20_updates():
+    """The Yang author's code (train.lua): x0.99 at every progress report (2 iterations of 10
+    batches) once ``decay_delay`` iterations have passed; here decay_after = 40 updates."""
+    result = T.train(tiny(schedule="decay", decay_after=40, optimizer="rmsprop", lr=0.01, steps=100,
+                          eval_every=20), progress="none")
+    assert result.curve["lr"].tolist() == pytest.approx([0.01, 0.01, 0.01 * 0.99, 0.01 * 0.99 ** 2, 0.01 * 0.99 ** 3])
+
+
+@pytest.mark.parametrize("overrides", [dict(schedule="decay"), dict(decay_after=10), dict(schedule="decay", decay_after=-1)])
+def test_decay_needs_its_update_and_nothing_else_takes_one(overrides):
+    with pytest.raises(ConfigError, match="decay_after"):
+        tiny(**overrides)
+
+
+def test_decay_after_leaves_the_ids_of_runs_without_it_alone():
+    assert "decay_after" not in tiny().to_json()
+    assert tiny(schedule="decay", decay_after=40).to_dict()["decay_after"] == 40
 
 
 # --- evaluation -------------------------------------------------------------------------------------

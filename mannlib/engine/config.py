@@ -24,7 +24,7 @@ from ..papers import yang
 
 PROFILES = ("paper", "quick")
 OPTIMIZERS = ("adam", "rmsprop")
-SCHEDULES = ("none", "yang", "yang-dev")
+SCHEDULES = ("none", "yang", "yang-dev", "decay")
 WANG_TASKS = ("mirror", "m10ae")
 YANG_TASKS = ("copy", "reverse", "bigramflip", "double", "addition")
 EPOCH_STEPS = yang.EPOCH_BATCHES  # Yang §4: "Every epoch has 10 batches"
@@ -35,7 +35,7 @@ class ConfigError(ValueError):
 
 
 # Fields added after the first runs were committed, with the default they are hashed away at.
-LATER_FIELDS = {"patience": None, "dev_within": None}
+LATER_FIELDS = {"patience": None, "dev_within": None, "decay_after": None}
 _ABSENT = object()
 
 
@@ -55,7 +55,8 @@ class RunConfig:
     train_examples: int | None = None      # None: fresh samples every batch; n: fixed set of n
     clip: float | None = 10.0              # gradient-norm clipping threshold (None: off)
     schedule: str = "none"                 # none | yang | yang-dev (halve lr on a 30-epoch plateau after 100,
-                                           # of the training loss | of the dev error at each dev point)
+                                           # of the training loss | of the dev error at each dev point) |
+                                           # decay (x0.99 every 20 updates after decay_after: the author's code)
     eval_every: int = 100                  # steps between learning-curve points (dev evaluation)
     dev_n: int = 100                       # dev examples per difficulty, sampled once per run
     dev_difficulties: tuple | None = None  # None: the task's training range
@@ -68,6 +69,7 @@ class RunConfig:
     patience: int | None = None            # stop after this many dev points without a new best (None: all steps)
     dev_within: int | None = None          # a second selection criterion: the dev difficulties <= this (one run
                                            # serves two development sets, e.g. Wang's paper and strict protocols)
+    decay_after: int | None = None         # schedule "decay": the update after which the lr decays
 
     def __post_init__(self):
         for name in ("dev_difficulties", "eval_difficulties"):  # JSON lists -> tuples
@@ -105,6 +107,9 @@ class RunConfig:
             raise ConfigError(f"patience must be null (train every step) or positive, got {self.patience!r}")
         if self.dev_within is not None and not self.keep_best:
             raise ConfigError("dev_within needs keep_best: each criterion keeps its own best weights")
+        if (self.schedule == "decay") != (self.decay_after is not None) or (self.decay_after or 0) < 0:
+            raise ConfigError(f"schedule 'decay' needs decay_after (an update, >= 0) and decay_after needs schedule "
+                              f"'decay'; got schedule {self.schedule!r}, decay_after {self.decay_after!r}")
         if self.train_examples is not None and self.train_examples < self.batch_size:
             raise ConfigError(f"train_examples ({self.train_examples}) must be None or >= batch_size")
 

@@ -7,7 +7,9 @@ positions; Adam or RMSProp with momentum; gradient-norm clipping; the ``yang`` s
 the learning rate "after 100 epochs ... if the best error so far is not improved in 30 epochs"
 (the error of an epoch = its mean training loss; an epoch = 10 batches), and ``yang-dev`` applies
 the same rule to the development error (1 - the dev fine score, read at every learning-curve
-point, so the 30 epochs are counted in steps of ``eval_every`` batches); every ``eval_every``
+point, so the 30 epochs are counted in steps of ``eval_every`` batches); ``decay`` is the Yang
+author's later code instead (train.lua): a fixed rate until update ``decay_after``, then x0.99
+every 20 updates (:data:`mannlib.papers.yang.AUTHOR_DECAY_RATE`); every ``eval_every``
 steps a learning-curve point: mean training loss and accuracy since the last point (Wang Fig. 2b
 plots "the performance on the training set") and the accuracy on a fixed dev set; ``keep_best``
 keeps the weights with the best dev accuracy ("the best test scores are tabulated", Yang §4);
@@ -251,6 +253,10 @@ class _Loop:
             plateau = Plateau(**s["plateau"])
             s["lr"] *= plateau.end_epoch(s["epoch_loss"] / EPOCH_STEPS)
             s["plateau"], s["epoch_loss"] = asdict(plateau), 0.0
+            for group in self.opt.param_groups:
+                group["lr"] = s["lr"]
+        if c.schedule == "decay" and step > c.decay_after and step % yang.AUTHOR_DECAY_EVERY == 0:
+            s["lr"] *= yang.AUTHOR_DECAY_RATE
             for group in self.opt.param_groups:
                 group["lr"] = s["lr"]
 

@@ -47,6 +47,13 @@ LSTM_LR = 0.0002                       # "The LSTMs are trained with learning ra
 TEST_EVERY_EPOCHS = 20                 # LANTM tested every 20 epochs ...
 LSTM_TEST_EVERY_EPOCHS = 200           # ... the LSTM every 200; the best test score is tabulated
 TEST_BATCHES = 100                     # "100 batches of random problems"
+# The author's later code (harvardnlp/lie-access-memory, train.lua; not in the paper): after
+# ``decay_delay`` iterations of 10 batches the learning rate is multiplied by 0.99 at every
+# progress report, i.e. every 2 iterations; xopts/*/lantm_*_largetrain.json set decay_delay 600
+# (copy, reverse) or 300 (bigramFlip, double, addition), of 1,000 iterations.
+AUTHOR_DECAY_RATE = 0.99
+AUTHOR_DECAY_EVERY = 20                # updates (2 iterations x iter_size 10)
+AUTHOR_DECAY_AFTER = {"copy": 6000, "reverse": 6000, "bigramflip": 3000, "double": 3000, "addition": 3000}
 TEST_PROBLEMS = TEST_BATCHES * BATCH_SIZE
 
 # --- §5: Table 3 -----------------------------------------------------------------------------------

@@ -34,6 +34,13 @@ at the author's budget (10,000 updates), on all five tasks:
   Wang's eq. 3, ungated; V x (m - E) parameters more than Table 2 counts).
 * ``lr 0.01``: Table 2's 0.02 (addition 0.01) against 0.01 for every task, the rate of the
   author's LANTM configurations (``xopts/*/lantm_*_largetrain.json``) on all five tasks.
+
+and a third on top of both (the best of the two on the committed runs):
+
+* ``lr decay``: the author's code keeps the rate for ``decay_delay`` iterations of 10 batches
+  (copy and reverse 600, the others 300, of 1,000) and then multiplies it by 0.99 every 20
+  updates (``train.lua``), so that the last of 10,000 updates run at 13% (copy, reverse) or 3%
+  of it; ours keeps it fixed (``schedule="decay"``, :data:`mannlib.papers.yang.AUTHOR_DECAY_AFTER`).
 """
 from __future__ import annotations
 
@@ -44,6 +51,7 @@ import pandas as pd
 
 from ...engine.cache import Run, train_or_load
 from ...engine.config import RunConfig, profile_config
+from ...papers import yang
 
 TASKS = ("copy", "addition")
 MODEL = "lantm-invnorm"
@@ -66,21 +74,33 @@ SETTINGS = {"as before": {}, **{f"+ {name}": o for name, o in SWITCHES.items()},
 STAGE2_TASKS = ("copy", "reverse", "bigramflip", "double", "addition")
 STAGE2_SEEDS = (0, 1)
 STAGE2_STEPS = 10_000   # the author's budget (settings.READINGS["all four"])
-MORE = {"read output": {"sizes.output": "hr"}, "lr 0.01": {"lr": 0.01}}
-STAGE2 = {"all four": ALL_FOUR, **{f"all four + {name}": {**ALL_FOUR, **o} for name, o in MORE.items()},
-          "all four + both": {**ALL_FOUR, **MORE["read output"], **MORE["lr 0.01"]}}
+# A dict value is per task (task -> value).
+MORE = {"read output": {"sizes.output": "hr"}, "lr 0.01": {"lr": 0.01},
+        "lr decay": {"schedule": "decay", "decay_after": yang.AUTHOR_DECAY_AFTER}}
+BOTH = {**ALL_FOUR, **MORE["read output"], **MORE["lr 0.01"]}
+STAGE2 = {"all four": ALL_FOUR, **{f"all four + {name}": {**ALL_FOUR, **MORE[name]} for name in ("read output", "lr 0.01")},
+          "all four + both": BOTH, "all four + both + lr decay": {**BOTH, **MORE["lr decay"]}}
 ALL_SETTINGS = {**SETTINGS, **STAGE2}
-LANTM_ONLY = ("sizes.", "lr")   # overrides the LSTM baseline does not take (it keeps Table 2's 2e-4)
+LANTM_ONLY = ("sizes.", "lr", "decay_after")   # overrides the LSTM baseline does not take: it keeps Table 2's
+                                               # 2e-4 "with no adjustments" (Yang §4), so no decay either
 
 
-def overrides(setting: str, model: str = MODEL) -> dict:
-    """``setting``'s overrides of the paper profile for ``model`` (the write gates and the output
-    layer exist only in a LANTM, and the LSTM baseline keeps its own learning rate, so it takes
-    the rest)."""
+def overrides(setting: str, model: str = MODEL, task: str | None = None) -> dict:
+    """``setting``'s overrides of the paper profile for ``model`` on ``task`` (the write gates and
+    the output layer exist only in a LANTM, and the LSTM baseline keeps its own learning rate,
+    without decay, so it takes the rest; a per-task value needs ``task``)."""
     if setting not in ALL_SETTINGS:
         raise ValueError(f"unknown ablation setting {setting!r}; choose one of {', '.join(ALL_SETTINGS)}")
-    return {k: v for k, v in ALL_SETTINGS[setting].items()
-            if model.startswith("lantm") or not k.startswith(LANTM_ONLY)}
+    out = {}
+    for k, v in ALL_SETTINGS[setting].items():
+        if not model.startswith("lantm") and k.startswith(LANTM_ONLY):
+            continue
+        if isinstance(v, dict):
+            if task not in v:
+                raise ValueError(f"setting {setting!r} sets {k} per task ({', '.join(v)}); got task {task!r}")
+            v = v[task]
+        out[k] = "none" if k == "schedule" and v == "decay" and not model.startswith("lantm") else v
+    return out
 
 
 def config(task: str, setting: str, seed: int, model: str = MODEL, steps: int = STEPS,
@@ -88,7 +108,7 @@ def config(task: str, setting: str, seed: int, model: str = MODEL, steps: int = 
     """One run: the ``profile`` config of (task, model) with ``setting``'s overrides and ``steps``
     updates (the quick profile keeps its own few steps)."""
     extra = {} if profile == "quick" else {"steps": steps}
-    return profile_config(task, model, profile, seed, **extra, **overrides(setting, model))
+    return profile_config(task, model, profile, seed, **extra, **overrides(setting, model, task))
 
 
 def configs(seeds=SEEDS, tasks=TASKS, settings=tuple(SETTINGS), profile: str = "paper",
@@ -98,9 +118,11 @@ def configs(seeds=SEEDS, tasks=TASKS, settings=tuple(SETTINGS), profile: str = "
 
 
 def stage2_configs(seeds=STAGE2_SEEDS, profile: str = "paper") -> list[RunConfig]:
-    """Stage 2's runs, "+ both" first, seed by seed (the rest after), each once: on addition,
-    whose Table 2 rate is 0.01 already, "+ lr 0.01" is "all four" and "+ both" "+ read output"."""
-    order = ["all four + both"] + [s for s in STAGE2 if s != "all four + both"]
+    """Stage 2's runs, "+ both" first, seed by seed, then "+ both + lr decay" (the rest after), each
+    once: on addition, whose Table 2 rate is 0.01 already, "+ lr 0.01" is "all four" and "+ both"
+    "+ read output"."""
+    first = ("all four + both", "all four + both + lr decay")
+    order = list(first) + [s for s in STAGE2 if s not in first]
     cs = [config(task, s, seed, profile=profile, steps=STAGE2_STEPS) for s in order for seed in seeds
           for task in STAGE2_TASKS]
     return list({c.to_json(): c for c in cs}.values())

@@ -126,7 +126,7 @@ def config(s: Settings, task: str, model: str, seed: int) -> RunConfig:
     size 2..2m. Quick: the quick profile on tiny sizes."""
     if s.profile == "paper" and s.scale == "paper":
         if model == "lstm":
-            return profile_config(task, model, "paper", seed, **ablation.overrides(s.reading, model),
+            return profile_config(task, model, "paper", seed, **ablation.overrides(s.reading, model, task),
                                   **({"steps": s.steps} if s.steps else {}))
         return ablation.config(task, s.reading, seed, model=model, steps=s.steps or READINGS[s.reading])
     m = train_max(s, task)
