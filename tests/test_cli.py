@@ -163,7 +163,8 @@ def test_plan_prices_what_is_missing_and_skips_what_is_cached(runs):
 
 def test_plan_with_evaluation_counts_every_dev_point_and_the_test(runs):
     c = tiny(steps=40, eval_every=10)
-    p = experiments.plan([c, c.replace(lr=1e-4, eval_every=20)], reps=1, evaluation=True)
+    p = experiments.plan([c, c.replace(lr=1e-4, eval_every=20), c.replace(schedule="decay", decay_after=20)],
+                         reps=1, evaluation=True)   # a decay schedule is priced like any other
     assert p["s_per_update"].nunique() == 1                 # lr and eval_every leave an update's price alone
     assert p["dev_cpu_h"].iloc[0] == pytest.approx(2 * p["dev_cpu_h"].iloc[1])   # 4 dev points against 2
     train = p["s_per_update"] * 40 / 3600

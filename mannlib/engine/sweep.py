@@ -166,7 +166,7 @@ def train_staged(next_runs: Callable[[dict], list[RunConfig]], jobs: int | None 
 # Fields that do not change the cost of one update: runs differing only in these share a price.
 _PRICE_NEUTRAL = dict(seed=0, steps=1, lr=1e-3, schedule="none", eval_every=1, dev_n=1, dev_difficulties=None,
                       keep_best=False, eval_n=1, eval_difficulties=None, eval_seed=0, checkpoint_every=1,
-                      save_weights=True, patience=None, dev_within=None)
+                      save_weights=True, patience=None, dev_within=None, decay_after=None)
 _PRICES: dict = {}        # measured in this process: key -> seconds
 
 
