@@ -15,13 +15,18 @@ def test_design_runs_are_twins_of_the_fixed_setting_that_differ_in_one_field():
     assert [(c.model, c.seed) for c in configs] == [(m, s) for m in ("sann", "tann", "tann") for _ in range(2)
                                                     for s in (0, 1, 2)]
     chosen = W.final_configs("mirror", "paper", "paper", ("tann",))   # the paper protocol's TANN, then changed
-    assert configs[12:15] == chosen and configs[15:] == [c.replace(**{"sizes.head_input": True}) for c in chosen]
+    h_only = lambda c: c.replace(sizes={k: v for k, v in c.sizes.items() if k != "head_input"})   # noqa: E731
+    assert configs[12:15] == chosen and configs[15:] == [h_only(c) for c in chosen]
     twins, changed = configs[:3] + configs[6:9], configs[3:6] + configs[9:12]
     assert all(t in M.paper_configs() for t in twins)               # the committed fixed-setting runs
+    assert all(t.sizes["head_input"] is True for t in twins if t.model == "tann")   # Wang §2: x_t into the heads
     for twin, c in zip(twins, changed):
-        extra = {k: v for k, v in c.sizes.items() if twin.sizes.get(k) != v}
-        assert extra == ({"max_pops": 1} if c.model == "sann" else {"head_input": True})
-        assert c == profile_config("mirror", c.model, "paper", c.seed, **{f"sizes.{k}": v for k, v in extra.items()})
+        if c.model == "sann":
+            extra = {k: v for k, v in c.sizes.items() if twin.sizes.get(k) != v}
+            assert extra == {"max_pops": 1}
+            assert c == profile_config("mirror", "sann", "paper", c.seed, **{"sizes.max_pops": 1})
+        else:   # the tape's heads back to h_t only: the field removed, so the run keeps its old id
+            assert c == h_only(twin) and "head_input" not in c.sizes
     assert [c.seed for c in M.design_configs("quick")] == [0, 1] * 4
     assert [c.seed for c in M.design_configs(seeds=1)] == [0] * 6            # one seed of each of the six groups
 
@@ -34,12 +39,16 @@ def run(model, seed, beyond, sizes=None, within=1.0, **fields):
     return SimpleNamespace(config=config, eval=acc)
 
 
+def h_only(r):
+    """A made-up TANN run changed to heads that read h_t only (its config without head_input)."""
+    return SimpleNamespace(config=M.changed(r.config, {"sizes.head_input": None}), eval=r.eval)
+
+
 def test_design_table_and_text_by_hand():
     runs = [run("sann", 0, [0.1, 0, 0, 0, 0]), run("sann", 1, [0.3, 0, 0, 0, 0]),
             run("sann", 0, [0, 0, 0, 0, 0], {"max_pops": 1}), run("sann", 1, [0.2, 0, 0, 0, 0], {"max_pops": 1}),
             run("tann", 0, [0, 0, 0, 0, 0]), run("tann", 1, [0.05, 0, 0, 0, 0]),
-            run("tann", 0, [1, 1, 1, 1, 0.9], {"head_input": True}),
-            run("tann", 1, [1, 1, 1, 1, 0], {"head_input": True})]
+            h_only(run("tann", 0, [1, 1, 1, 1, 0.9])), h_only(run("tann", 1, [1, 1, 1, 1, 0]))]
     t = M.design_table(runs)
     sann_k1, tann_x = (M.DESIGN[m][0] for m in ("sann", "tann"))
     fixed = "fixed setting"
@@ -56,13 +65,13 @@ def test_design_table_and_text_by_hand():
         f"Mean accuracy at lengths 6-10, median over seeds: SANN (fixed setting) 4.0% as committed, 2.0% with "
         f"{sann_k1}; TANN (fixed setting) 0.5% as committed, 89.0% with {tann_x}. So the change helps TANN (fixed "
         "setting) by at least 10%, and no changed model reaches 95% there.")
-    runs[-1] = run("tann", 1, [1, 1, 1, 1, 1], {"head_input": True})       # median (0.98, 1.0) = 0.99
+    runs[-1] = h_only(run("tann", 1, [1, 1, 1, 1, 1]))       # median (0.98, 1.0) = 0.99
     assert M.design_text(M.design_table(runs)).endswith("and a changed model reaches 95% there.")
     flat = [r for r in runs if r.config.model == "sann"]
     assert M.design_text(M.design_table(flat)).endswith("So no change helps by 10% or more, and no changed "
                                                          "model reaches 95% there.")
-    protocol = [run("tann", 0, [0.1, 0, 0, 0, 0], patience=10), run("tann", 0, [0.2, 0, 0, 0, 0], {"head_input": True},
-                                                                 patience=10)]   # a protocol run and its change
+    protocol = [run("tann", 0, [0.1, 0, 0, 0, 0], patience=10),
+                h_only(run("tann", 0, [0.2, 0, 0, 0, 0], patience=10))]   # a protocol run and its change
     t = M.design_table(runs[4:6] + protocol)
     assert t.index.tolist() == [("TANN", fixed, "as committed"), ("TANN", "paper protocol's cell", "as committed"),
                                 ("TANN", "paper protocol's cell", tann_x)]

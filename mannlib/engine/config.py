@@ -227,6 +227,8 @@ _QUICK_SIZES = {"hidden": 16, "embed": 8, "cells": 6, "width": 8, "layers": 1}
 def _paper(task: str, model: str) -> dict:
     if task in WANG_TASKS:
         sizes = _WANG_SIZES[task] if model in ("sann", "tann") else {"hidden": 100, "embed": 100}
+        if model == "tann":   # Wang §2: "h_t and the input x_t are then inputted to the write module and the read module"
+            sizes = {**sizes, "head_input": True}
         # Adam with lr / batch "tuned on a development set" (Wang §3.1); these are the grid's
         # defaults, the chapters record their choice. train_examples: M10AE's 80k set (§3.3).
         return dict(sizes=sizes, optimizer="adam", lr=1e-3, batch_size=32,

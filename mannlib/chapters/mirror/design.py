@@ -1,9 +1,10 @@
 """Two choices the paper leaves open, tried: does either explain why no memory model extrapolates?
 
 Wang et al. do not give the stack's largest pop count K for mirror (ours, 3, follows M10AE's
-Fig. 6b, which shows about 3 expected pops), and §2 says that "h_t and the input x_t are then
-inputted to the write module and the read module", while our tape's heads read h_t alone (as
-Graves et al.'s NTM does). :data:`DESIGN` changes one of them per memory model; every other field
+Fig. 6b, which shows about 3 expected pops), and where §2 says that "h_t and the input x_t are
+then inputted to the write module and the read module" (ours do), §2.2 refers for the heads to
+Graves et al.'s NTM, whose heads read h_t alone. :data:`DESIGN` changes one of them per memory
+model (a ``None`` value removes the field: the model's default); every other field
 is the fixed-setting run's (:func:`~.settings.paper_configs`), so each changed run has a twin
 among the committed runs, seed for seed. In the paper profile the tape's change is also tried on
 the final runs of Wang's paper protocol (its chosen cell, not tuned again for the change), so that
@@ -23,11 +24,24 @@ from .settings import QUICK_SEEDS, SEEDS, TARGET, TEST_LENGTHS, TRAIN_MAX
 
 DESIGN = {  # model -> (what changes, in words; the config fields it changes)
     "sann": ("at most 1 pop per step (K = 1; ours: 3)", {"sizes.max_pops": 1}),
-    "tann": ("heads that read x_t beside h_t (Wang §2; ours: h_t only)", {"sizes.head_input": True}),
+    "tann": ("heads that read h_t only (Graves' NTM; ours: h_t and x_t, Wang §2)", {"sizes.head_input": None}),
 }
 PROTOCOL_CHECK = ("tann",)   # models whose change is also tried on the paper protocol's final runs
 HELPS = 0.10   # a change helps when it raises the median mean accuracy at lengths 6-10 by >= 10 points
 SETTINGS = {"fixed": "fixed setting", "protocol": "paper protocol's cell"}
+
+
+def changed(c: RunConfig, overrides: dict) -> RunConfig:
+    """``c`` with :data:`DESIGN` ``overrides`` (``sizes.NAME`` keys): a value sets the field, ``None``
+    removes it, so the model takes its default and the run keeps the id it has without the field."""
+    sizes = dict(c.sizes)
+    for key, value in overrides.items():
+        name = key.split(".", 1)[1]
+        if value is None:
+            sizes.pop(name, None)
+        else:
+            sizes[name] = value
+    return RunConfig.from_dict({**c.to_dict(), "sizes": sizes})
 
 
 def design_configs(profile: str = "paper", seeds=None) -> list[RunConfig]:
@@ -36,12 +50,13 @@ def design_configs(profile: str = "paper", seeds=None) -> list[RunConfig]:
     paper protocol's final runs of :data:`PROTOCOL_CHECK` and the same changed: ``reproduce
     mirror-design``."""
     seeds = seed_tuple(seeds) if seeds is not None else SEEDS if profile == "paper" else QUICK_SEEDS
-    out = [profile_config("mirror", model, profile, seed, **change)
-           for model, (_, overrides) in DESIGN.items() for change in ({}, overrides) for seed in seeds]
+    out = [c for model, (_, overrides) in DESIGN.items()
+           for c in [profile_config("mirror", model, profile, seed) for seed in seeds] +
+           [changed(profile_config("mirror", model, profile, seed), overrides) for seed in seeds]]
     if profile == "paper":
         for model in PROTOCOL_CHECK:
             chosen = [c for c in final_configs("mirror", "paper", profile, (model,)) if c.seed in seeds]
-            out += chosen + [c.replace(**DESIGN[model][1]) for c in chosen]
+            out += chosen + [changed(c, DESIGN[model][1]) for c in chosen]
     return out
 
 
@@ -53,8 +68,10 @@ def design_runs(profile: str = "paper", seeds=None) -> list[Run]:
 def variant(run: Run) -> str:
     """"as committed" for a twin, else the words of its :data:`DESIGN` change."""
     words, overrides = DESIGN[run.config.model]
-    changed = any(run.config.sizes.get(k.split(".", 1)[1]) == v for k, v in overrides.items())
-    return words if changed else "as committed"
+    sizes = run.config.sizes
+    is_changed = all(k.split(".", 1)[1] not in sizes if v is None else sizes.get(k.split(".", 1)[1]) == v
+                     for k, v in overrides.items())
+    return words if is_changed else "as committed"
 
 
 def design_table(runs: list[Run], train_max: int = TRAIN_MAX, lengths=TEST_LENGTHS) -> pd.DataFrame:
