@@ -64,12 +64,17 @@ def test_design_table_and_text_by_hand():
     assert M.design_text(t) == (
         f"Mean accuracy at lengths 6-10, median over seeds: SANN (fixed setting) 4.0% as committed, 2.0% with "
         f"{sann_k1}; TANN (fixed setting) 0.5% as committed, 89.0% with {tann_x}. So the change helps TANN (fixed "
-        "setting) by at least 10%, and no changed model reaches 95% there.")
+        "setting) by at least 10%, and no model reaches 95% there, changed or not.")
     runs[-1] = h_only(run("tann", 1, [1, 1, 1, 1, 1]))       # median (0.98, 1.0) = 0.99
-    assert M.design_text(M.design_table(runs)).endswith("and a changed model reaches 95% there.")
+    assert M.design_text(M.design_table(runs)).endswith("and 95% there is reached by TANN (fixed setting) changed.")
     flat = [r for r in runs if r.config.model == "sann"]
-    assert M.design_text(M.design_table(flat)).endswith("So no change helps by 10% or more, and no changed "
-                                                         "model reaches 95% there.")
+    assert M.design_text(M.design_table(flat)).endswith("So no change moves a model by 10% or more, and no "
+                                                         "model reaches 95% there, changed or not.")
+    worse = runs[4:6] + [h_only(run("tann", s, [0, 0, 0, 0, 0])) for s in (0, 1)]
+    worse[:2] = [run("tann", 0, [1, 1, 1, 1, 1]), run("tann", 1, [1, 1, 1, 1, 0.95])]   # as committed: 99.5%
+    assert M.design_text(M.design_table(worse)).endswith(
+        "So the change costs TANN (fixed setting) at least 10%, and 95% there is reached by TANN (fixed setting) "
+        "as committed.")
     protocol = [run("tann", 0, [0.1, 0, 0, 0, 0], patience=10),
                 h_only(run("tann", 0, [0.2, 0, 0, 0, 0], patience=10))]   # a protocol run and its change
     t = M.design_table(runs[4:6] + protocol)

@@ -59,7 +59,8 @@ def test_unknown_model_and_profile():
 
 def test_wang_settings():
     c = profile_config("mirror", "tann", "paper")             # Wang §3.1: N = M = 20, controller 100
-    assert (c.sizes, c.optimizer, c.lr, c.schedule) == ({"hidden": 100, "cells": 20, "width": 20}, "adam", 1e-3, "none")
+    assert (c.sizes, c.optimizer, c.lr, c.schedule) == ({"hidden": 100, "cells": 20, "width": 20, "head_input": True},
+                                                        "adam", 1e-3, "none")   # the heads read [h_t; x_t] (Wang §2)
     assert c.train_examples is None
     m = profile_config("m10ae", "sann", "paper")               # 80k training examples (§3.3)
     assert m.train_examples == 80_000 and m.sizes["embed"] == m.sizes["width"] == m.sizes["hidden"] == 100

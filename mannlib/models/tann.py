@@ -16,7 +16,7 @@ The write head also emits an erase vector e = sigmoid(.) and an add vector a = t
     r_t = sum_i w^r[i] M_t[i]                           (Wang eq. 7)
 
 Order per step: address and write with M_{t-1}, then address and read with M_t, both from
-h_t (and x_t with ``TannConfig.head_input``, as Wang §2 says; the committed runs read h_t only).
+h_t (and x_t with ``TannConfig.head_input``, as Wang §2 says: the paper profile sets it for mirror and M10AE).
 Stabilisers: an epsilon in the cosine, a small constant initial memory (1e-6, Collier & Beel
 2018 found it converges fastest) and learned initial weightings (softmax of learned logits, one per head, initialised
 at random to break the circular symmetry of a constant memory).

@@ -36,7 +36,7 @@ from ..wang_common import (ABOVE_SHUFFLED, SUPPORTED, accuracy_frame, agreement_
 from .analysis import (Analysis, agreement, analyse, analysed_model_note, best_seed, beyond_accuracy,
                        gate_saturation, hypothesis, hypothesis_grid, policy_summary, seed_agreement, tann_layout)
 from .contract import PAPER, RUNS, claims, paper_says, reference
-from .design import DESIGN, design_configs, design_runs, design_table, design_text
+from .design import DESIGN, changed, design_configs, design_runs, design_table, design_text
 from .figures import (PanelSpec, cell_holding, figure4, figure4_panels, figure4_specs,
                       negative_text)
 from .protocol import protocol_progress, protocol_results, protocol_text, protocol_values, tuning_figure, tuning_table

@@ -98,19 +98,22 @@ def design_table(runs: list[Run], train_max: int = TRAIN_MAX, lengths=TEST_LENGT
 
 def design_text(table: pd.DataFrame) -> str:
     """The accuracy beyond the training lengths of each model as committed and changed (medians over
-    seeds) in each setting, whether a change helps (by >= :data:`HELPS`) and whether any changed
-    model then extrapolates (median >= TARGET over those lengths)."""
+    seeds) in each setting, where a change helps or costs at least :data:`HELPS`, and which of
+    them extrapolate (median >= TARGET over those lengths)."""
     beyond = table.columns[-2]
-    parts, helped, best = [], [], 0.0
+    parts, helped, hurt, reach = [], [], [], []
     for (model, setting) in dict.fromkeys(table.index.droplevel(2)):
         rows = table.loc[(model, setting)][beyond]
         changed = [v for v in rows.index if v != "as committed"]
         parts.append(f"{model} ({setting}) {pct(rows['as committed'])} as committed, "
                      + ", ".join(f"{pct(rows[v])} with {v}" for v in changed))
         helped += [f"{model} ({setting})" for v in changed if rows[v] - rows["as committed"] >= HELPS]
-        best = max([best, *rows[changed]])
-    helps = (f"the change helps {' and '.join(helped)} by at least {pct(HELPS, 0)}" if helped else
-             f"no change helps by {pct(HELPS, 0)} or more")
-    verdict = (f"and a changed model reaches {pct(TARGET, 0)} there" if best >= TARGET else
-               f"and no changed model reaches {pct(TARGET, 0)} there")
-    return f"Mean accuracy at {beyond}, median over seeds: {'; '.join(parts)}. So {helps}, {verdict}."
+        hurt += [f"{model} ({setting})" for v in changed if rows["as committed"] - rows[v] >= HELPS]
+        reach += [f"{model} ({setting}) {'as committed' if v == 'as committed' else 'changed'}"
+                  for v in rows.index if rows[v] >= TARGET]
+    moves = [f"the change helps {' and '.join(helped)} by at least {pct(HELPS, 0)}"] if helped else []
+    moves += [f"the change costs {' and '.join(hurt)} at least {pct(HELPS, 0)}"] if hurt else []
+    effect = "; ".join(moves) if moves else f"no change moves a model by {pct(HELPS, 0)} or more"
+    verdict = (f"{pct(TARGET, 0)} there is reached by {', '.join(reach)}" if reach else
+               f"no model reaches {pct(TARGET, 0)} there, changed or not")
+    return f"Mean accuracy at {beyond}, median over seeds: {'; '.join(parts)}. So {effect}, and {verdict}."
