@@ -117,6 +117,11 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _file_entry(path: Path) -> dict:
+    """A file's entry in the manifest: its checksum and size."""
+    return {"sha256": _sha256(path), "bytes": path.stat().st_size}
+
+
 @contextlib.contextmanager
 def _locked(path: Path, wait: bool = False):
     """Hold an exclusive lock on a run directory (one trainer per run); if another process holds
@@ -231,8 +236,7 @@ def restore_weights(run: Run, progress: str = "auto", device: str | None = None)
                                f"({', '.join(f'{k}: {want[k]} then {got[k]}' for k in off)}); its weights "
                                f"were not restored (a different torch version or thread count?)")
             safe.atomic_save(path / "weights.pt", result.model.state_dict())
-            files = dict(manifest["files"], **{"weights.pt": {"sha256": _sha256(path / "weights.pt"),
-                                                              "bytes": (path / "weights.pt").stat().st_size}})
+            files = dict(manifest["files"], **{"weights.pt": _file_entry(path / "weights.pt")})
             entry = {k: v for k, v in manifest.items() if k != "weights_dropped"}
             safe.atomic_write(path / MANIFEST, _json_bytes(dict(entry, files=files)))
             shutil.rmtree(work, ignore_errors=True)
@@ -298,7 +302,7 @@ def _train_into(path: Path, config: RunConfig, progress: str, threads: int | Non
         ev["within"] = dict(result.within, by_difficulty=_rows(result.within["by_difficulty"]))
     safe.atomic_write(path / "eval.json", _json_bytes(ev))
     safe.atomic_write(path / MANIFEST, _json_bytes(dict(
-        files={n: {"sha256": _sha256(path / n), "bytes": (path / n).stat().st_size} for n in files},
+        files={n: _file_entry(path / n) for n in files},
         wall_s=round(result.wall_s, 1), threads=torch.get_num_threads(),
         device=result.device,
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -253,12 +253,15 @@ class _Loop:
             plateau = Plateau(**s["plateau"])
             s["lr"] *= plateau.end_epoch(s["epoch_loss"] / EPOCH_STEPS)
             s["plateau"], s["epoch_loss"] = asdict(plateau), 0.0
-            for group in self.opt.param_groups:
-                group["lr"] = s["lr"]
+            self.set_lr(s["lr"])
         if c.schedule == "decay" and step > c.decay_after and step % yang.AUTHOR_DECAY_EVERY == 0:
             s["lr"] *= yang.AUTHOR_DECAY_RATE
-            for group in self.opt.param_groups:
-                group["lr"] = s["lr"]
+            self.set_lr(s["lr"])
+
+    def set_lr(self, lr: float):
+        """The learning rate of every parameter group (a schedule's change)."""
+        for group in self.opt.param_groups:
+            group["lr"] = lr
 
     def point(self, step: int, wall_s: float) -> dict:
         """A learning-curve point: training means since the last point, dev scores; keep the best."""
@@ -274,8 +277,7 @@ class _Loop:
             plateau = Plateau(**s["plateau"])
             s["lr"] *= plateau.end_epoch(1.0 - row["dev_fine"], epochs=max(1, self.config.eval_every // EPOCH_STEPS))
             s["plateau"] = asdict(plateau)
-            for group in self.opt.param_groups:
-                group["lr"] = s["lr"]
+            self.set_lr(s["lr"])
         self.track(s, score, step)
         if self.config.dev_within is not None:   # the second criterion: the dev difficulties <= dev_within
             part = d[d.index <= self.config.dev_within]

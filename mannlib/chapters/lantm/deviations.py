@@ -30,8 +30,9 @@ SWITCH_TEXT = {  # ablation.SWITCHES name -> (paper / author's code, ours, why)
     "lr 0.01": (f"{_LANTM_LR:g} (addition {_ADDITION_LR:g}; Table 2)", "0.01 for every task",
                 "the author's code's rate on every task; the ablation's stage 2"),
     "lr decay": (f"halve the lr after {yang.HALVE_AFTER_EPOCHS} epochs when the best error has not improved in "
-                 f"{yang.HALVE_PATIENCE_EPOCHS} (§4); the author's code: x0.99 every 20 updates after 6,000 updates "
-                 "(copy, reverse) or 3,000 (the others)", "the author's decay", "the ablation's stage 2"),
+                 f"{yang.HALVE_PATIENCE_EPOCHS} (§4); the author's code: x{yang.AUTHOR_DECAY_RATE:g} every "
+                 f"{yang.AUTHOR_DECAY_EVERY} updates after {yang.AUTHOR_DECAY_AFTER['copy']:,} updates (copy, reverse) "
+                 f"or {yang.AUTHOR_DECAY_AFTER['addition']:,} (the others)", "the author's decay", "the ablation's stage 2"),
 }
 
 

@@ -15,7 +15,8 @@ def compare_readings(profile: str = "paper", train_missing: bool = False) -> pd.
     """One row per (reading, model): updates per run, seeds, the mean over the five tasks of the
     median-over-seeds coarse score at 1x and 2x, the tasks mastered (median 1x coarse >=
     :data:`~.claims.MASTERED`) and ``runs mastered``, the (task, seed) runs that reach it alone (a
-    median over three seeds hides a model that learns on one seed in three). Only committed runs unless ``train_missing``; a diverged run
+    median over three seeds hides a model that learns on one seed in three). Only committed runs
+    unless ``train_missing``; a diverged run
     counts as missing (the runs column says how many runs each median rests on, ``complete``
     whether every run of the reading is committed, diverged ones counted as settled)."""
     from ...engine.cache import settled
@@ -40,7 +41,8 @@ def compare_readings(profile: str = "paper", train_missing: bool = False) -> pd.
                          "complete": done[model] == expected[model],
                          "tasks": len(med),
                          "runs mastered": int(((ps["model"] == model) & (ps["column"] == "1x")
-                                               & (ps["coarse"] >= MASTERED)).sum()), "1x coarse": float(med["1x"].mean()), "2x coarse": float(med["2x"].mean()),
+                                               & (ps["coarse"] >= MASTERED)).sum()),
+                         "1x coarse": float(med["1x"].mean()), "2x coarse": float(med["2x"].mean()),
                          "mastered": ", ".join(t for t in TASKS if t in med.index and med.loc[t, "1x"] >= MASTERED)
                          or "none"})
     return pd.DataFrame(rows).set_index(["reading", "model"])

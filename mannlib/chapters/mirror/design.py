@@ -50,9 +50,10 @@ def design_configs(profile: str = "paper", seeds=None) -> list[RunConfig]:
     paper protocol's final runs of :data:`PROTOCOL_CHECK` and the same changed: ``reproduce
     mirror-design``."""
     seeds = seed_tuple(seeds) if seeds is not None else SEEDS if profile == "paper" else QUICK_SEEDS
-    out = [c for model, (_, overrides) in DESIGN.items()
-           for c in [profile_config("mirror", model, profile, seed) for seed in seeds] +
-           [changed(profile_config("mirror", model, profile, seed), overrides) for seed in seeds]]
+    out = []
+    for model, (_, overrides) in DESIGN.items():
+        twins = [profile_config("mirror", model, profile, seed) for seed in seeds]
+        out += twins + [changed(c, overrides) for c in twins]
     if profile == "paper":
         for model in PROTOCOL_CHECK:
             chosen = [c for c in final_configs("mirror", "paper", profile, (model,)) if c.seed in seeds]
@@ -68,10 +69,7 @@ def design_runs(profile: str = "paper", seeds=None) -> list[Run]:
 def variant(run: Run) -> str:
     """"as committed" for a twin, else the words of its :data:`DESIGN` change."""
     words, overrides = DESIGN[run.config.model]
-    sizes = run.config.sizes
-    is_changed = all(k.split(".", 1)[1] not in sizes if v is None else sizes.get(k.split(".", 1)[1]) == v
-                     for k, v in overrides.items())
-    return words if is_changed else "as committed"
+    return words if changed(run.config, overrides) == run.config else "as committed"   # the change is in it
 
 
 def design_table(runs: list[Run], train_max: int = TRAIN_MAX, lengths=TEST_LENGTHS) -> pd.DataFrame:
