@@ -1,6 +1,7 @@
 """mannlib.chapters.lantm (and mannlib.papers.yang): settings, tables, verdicts and trace helpers, on hand-made inputs."""
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import matplotlib
 
@@ -378,9 +379,14 @@ def test_diverged_runs_are_left_out_and_named(monkeypatch):
     out = []
     runs = L.load_runs(PAPER, diverged=out)
     assert len(runs) == len(L.configs(PAPER)) - 1 and len(out) == 1
-    assert L.diverged_text(out) == ("1 run diverged (an infinite loss or gradient) and is left out of the tables: "
-                                    "lantm-softmax on reverse, seed 1, at update 4344.")
+    assert L.diverged_text(out) == ("1 run diverged (an infinite loss or gradient) before any development point "
+                                    "and is left out of the tables: lantm-softmax on reverse, seed 1, at update 4344.")
     assert L.diverged_text([]) == "No run diverged."
+    late = SimpleNamespace(config=L.configs(PAPER)[0], summary={"diverged_at": 7109, "best_step": 6800})
+    assert L.diverged_text([], [late]) == (
+        "1 run diverged (an infinite loss or gradient) after a development point; as in the author's loop, "
+        f"training stopped there and the run is scored with its best development weights: "
+        f"{late.config.model} on {late.config.task}, seed {late.config.seed}, at update 7109 (best at update 6800).")
 
 
 # --- the notebook's parameters (issue 17) --------------------------------------------------------------

@@ -54,14 +54,16 @@ def test_the_decay_switch_adds_the_authors_decay_per_task_on_top_of_both():
 
 
 def test_stage2_findings_name_scores_learners_divergence_and_the_best():
-    rows = [("all four", "copy", 0, 0.3, 0.2, False), ("all four + both", "copy", 0, 1.0, 1.0, False),
-            ("all four + both", "reverse", 0, 0.0, 0.0, True), ("all four", "reverse", 0, 0.0, 0.0, False)]
-    t = pd.DataFrame(rows, columns=["setting", "task", "seed", "1x coarse", "2x coarse", "diverged"])
+    rows = [("all four", "copy", 0, 0.3, 0.2, False, 0), ("all four + both", "copy", 0, 1.0, 1.0, False, 0),
+            ("all four + both", "reverse", 0, 0.0, 0.0, True, 7109), ("all four", "reverse", 0, 0.0, 0.0, False, 0)]
+    t = pd.DataFrame(rows, columns=["setting", "task", "seed", "1x coarse", "2x coarse", "diverged", "diverged at"])
     text = A.stage2_findings(t)
     assert text.startswith("Coarse score at 1x / 2x, mean over copy, reverse (run by every setting) of the median "
                            "over seeds: "
                            "all four 15% / 10% (learns no task); all four + both 50% / 50% (learns copy).")
-    assert "1 run diverged (an infinite loss or gradient, counted as 0%): all four + both on reverse, seed 0." in text
+    assert ("1 run diverged (an infinite loss or gradient; training stops there, as in the author's loop, and the "
+            "run is scored with its best dev weights so far, or 0% before its first dev point): all four + both on "
+            "reverse, seed 0 (at update 7109, 0% / 0% at 1x / 2x).") in text
     assert text.endswith("Best: all four + both.")
     partial = A.stage2_findings(t[~((t["setting"] == "all four") & (t["task"] == "reverse"))])
     assert partial.startswith("Coarse score at 1x / 2x, mean over copy (run by every setting) of the median over "
@@ -113,5 +115,5 @@ def test_learners_and_best_setting_read_medians_over_seeds():
 def test_a_diverged_run_is_a_result_at_zero_and_named_in_the_findings():
     c = A.config("copy", "as before", 1)
     t = A.table([("as before", A.Diverged(c, "loss inf at step 75"))])
-    assert t.loc[0, ["1x coarse", "2x coarse", "diverged"]].tolist() == [0.0, 0.0, True]
-    assert "1 run diverged (an infinite loss or gradient): as before on copy, seed 1." in A.findings(t)
+    assert t.loc[0, ["1x coarse", "2x coarse", "diverged", "diverged at"]].tolist() == [0.0, 0.0, True, 75]
+    assert "as before on copy, seed 1 (at update 75, 0% / 0% at 1x / 2x)." in A.findings(t)

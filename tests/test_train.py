@@ -215,6 +215,45 @@ def test_nan_loss_stops_with_the_step(monkeypatch):
         T.train(tiny(eval_every=24), progress="none")
 
 
+def poison_training_step(monkeypatch, at: int):
+    """Make the ``at``-th training forward pass (dev scoring not counted) return NaN."""
+    real_build = T.build
+
+    def poisoned(config):
+        task, model = real_build(config)
+        calls = {"n": 0}
+
+        def hook(module, inputs, output):
+            if not module.training:
+                return output
+            calls["n"] += 1
+            return output * math.nan if calls["n"] == at else output
+        model.register_forward_hook(hook)
+        return task, model
+    monkeypatch.setattr(T, "build", poisoned)
+
+
+def test_a_keep_best_run_that_diverges_stops_with_its_best_dev_weights(monkeypatch):
+    """Yang's author's loop: a non-finite loss ends training, the best dev score so far stands.
+    The result is exactly the run that stops just before the bad update."""
+    c = tiny(keep_best=True, eval_every=4, steps=24)
+    poison_training_step(monkeypatch, at=11)
+    diverged = T.train(c, progress="none")
+    monkeypatch.undo()
+    clean = T.train(c.replace(steps=10), progress="none")
+    assert diverged.summary["diverged_at"] == 11 and diverged.summary["steps"] == 10
+    assert diverged.summary["best_step"] == clean.summary["best_step"] <= 8
+    assert same_weights(diverged.model, clean.model)
+    pd.testing.assert_frame_equal(without_time(diverged.curve), without_time(clean.curve).iloc[:2])
+    assert "diverged_at" not in clean.summary
+
+
+def test_a_divergence_before_any_dev_point_still_raises(monkeypatch):
+    poison_training_step(monkeypatch, at=3)
+    with pytest.raises(T.TrainingDiverged, match="at step 3"):
+        T.train(tiny(keep_best=True, eval_every=4), progress="none")
+
+
 # --- progress -----------------------------------------------------------------------------------------------
 def test_coarse_progress_prints_one_line_per_quarter(capsys):
     T.train(tiny(steps=8, eval_every=4, checkpoint_every=8), progress="coarse", desc="run")

@@ -18,6 +18,12 @@ second selection criterion, the dev difficulties up to it, with its own best wei
 patience (the run goes on until both have stopped, and each criterion's result is exactly what a
 run on its part of the dev set alone would give: one run serves Wang's two protocols, issue 15).
 
+Divergence: a non-finite loss or gradient norm raises :class:`TrainingDiverged`, except in a
+``keep_best`` run that has a best dev point already: there training stops at that update and the
+run keeps its best dev weights, as Yang's author's loop does (main.lua ``break``s on a non-finite
+training loss and reports the best validation score so far); the summary says where
+(``diverged_at``).
+
 Reproducible: the model is initialised from ``torch.manual_seed(seed)``, data comes from numpy
 Generators seeded with ``[seed, stream]``, and a checkpoint holds every piece of state (model,
 optimiser, generators, schedule, curve so far), so a run resumed from a checkpoint ends with
@@ -316,7 +322,8 @@ def train(config: RunConfig, progress: str = "auto", workdir: Path | None = None
 
     ``device``: see :func:`resolve_device`; the returned model is on the CPU.
 
-    Raises TrainingDiverged (naming the step) when the loss or gradient norm is not finite."""
+    Raises TrainingDiverged (naming the step) when the loss or gradient norm is not finite, unless
+    the run keeps its best dev weights and has some (see the module docstring)."""
     torch.set_num_threads(threads or int(os.environ.get("MANNLIB_THREADS") or 1))
     c, loop = config, _Loop(config, resolve_device(device))
     ckpt = None
@@ -330,7 +337,13 @@ def train(config: RunConfig, progress: str = "auto", workdir: Path | None = None
     t0 = time.time() - s["wall_s"]
     try:
         for step in range(s["step"] + 1, c.steps + 1):
-            loop.step(step)
+            try:
+                loop.step(step)
+            except TrainingDiverged as e:
+                if not (c.keep_best and s["best"] is not None):   # no best dev weights to keep
+                    raise
+                s["diverged"] = dict(step=step, message=str(e))
+                break
             if step % c.eval_every == 0 or step == c.steps:
                 row = loop.point(step, time.time() - t0)
                 bar.update(step, loss=row["loss"], acc=row["train_acc"], dev=row["dev_acc"])
@@ -362,13 +375,18 @@ def _result(loop: _Loop, t: dict, curve: pd.DataFrame) -> tuple[pd.DataFrame, di
     if c.keep_best and t["best"] is not None:
         loop.model.load_state_dict(t["best"])
     by_difficulty = evaluate(loop.model, loop.task, c.eval_n, c.eval_seed, c.eval_difficulties)
-    steps = t.get("stopped") or c.steps
+    diverged = loop.s.get("diverged")
+    if diverged and t.get("stopped") and t["stopped"] < diverged["step"]:
+        diverged = None   # this criterion had stopped before the run diverged
+    steps = t.get("stopped") or (diverged["step"] - 1 if diverged else c.steps)
     summary = summarize(by_difficulty, loop.task)
     summary.update(final_loss=float(curve.loc[curve["step"] <= steps, "loss"].iloc[-1]), steps=steps)
     if c.patience:
         summary["stopped_early"] = t.get("stopped") is not None
     if c.keep_best:
         summary["best_step"] = t["best_step"]
+    if diverged:
+        summary["diverged_at"] = diverged["step"]
     return by_difficulty, summary
 
 

@@ -130,8 +130,9 @@ def stage2_configs(seeds=STAGE2_SEEDS, profile: str = "paper") -> list[RunConfig
 
 @dataclass
 class Diverged:
-    """A run whose loss or gradient became infinite: the cache keeps nothing of it, so loading
-    it retrains it up to the same step (deterministic, seconds); the ablation counts it as a
+    """A run whose loss or gradient became infinite before its first dev point, so that it has no
+    best dev weights to keep (a later divergence ends the run with them, ``diverged_at`` in its
+    summary, as the author's loop does): the cache records where, and the ablation counts it as a
     result (0% coarse, ``diverged``)."""
     config: RunConfig
     message: str
@@ -161,15 +162,17 @@ def load_runs(profile: str = "paper", train_missing: bool = True, seeds=SEEDS,
 
 def table(runs: list[tuple[str, Run | Diverged]]) -> pd.DataFrame:
     """One row per (setting, task, seed): test coarse at 1x and 2x of the kept (best dev)
-    weights (sizes <= m and m < size <= 2m; 0 for a diverged run), final training loss, the step
-    of the best dev point, the final learning rate, how often the schedule halved it, and
-    whether the run diverged."""
+    weights (sizes <= m and m < size <= 2m; 0 for a run that diverged before its first dev
+    point), final training loss, the step of the best dev point, the final learning rate, how
+    often the schedule halved it, and whether the run diverged (a run that diverged later is
+    scored with the best dev weights it had by then, as the author's loop does)."""
     rows = []
     for setting, r in runs:
         row = {"setting": setting, "task": r.config.task, "seed": r.config.seed}
         if isinstance(r, Diverged):
             rows.append({**row, "1x coarse": 0.0, "2x coarse": 0.0, "final loss": float("nan"),
-                         "best dev step": 0, "final lr": float("nan"), "halvings": 0, "diverged": True})
+                         "best dev step": 0, "final lr": float("nan"), "halvings": 0, "diverged": True,
+                         "diverged at": int(r.message.split(" at step ")[-1].split(" ")[0])})
             continue
         m = r.task.train_range[1]
         ev = r.eval.reset_index()
@@ -180,7 +183,8 @@ def table(runs: list[tuple[str, Run | Diverged]]) -> pd.DataFrame:
                      "2x coarse": right[two].sum() / ev["n"][two].sum(),
                      "final loss": float(r.curve["loss"].iloc[-1]),
                      "best dev step": int(best["step"]), "final lr": float(r.curve["lr"].iloc[-1]),
-                     "halvings": halvings(r), "diverged": False})
+                     "halvings": halvings(r), "diverged": "diverged_at" in r.summary,
+                     "diverged at": r.summary.get("diverged_at", 0)})
     return pd.DataFrame(rows)
 
 
@@ -226,8 +230,7 @@ def findings(t: pd.DataFrame) -> str:
     parts = [f"As before, the LANTM learns {tasks('as before')}." if "as before" in learn else ""]
     div = t[t["diverged"]] if "diverged" in t else t.iloc[:0]
     if len(div):
-        parts.append(f"{len(div)} run{'s' * (len(div) > 1)} diverged (an infinite loss or gradient): "
-                     + "; ".join(f"{r.setting} on {r.task}, seed {r.seed}" for r in div.itertuples()) + ".")
+        parts.append(diverged_sentence(div))
     alone = [f"{s[2:]} learns {tasks(s)}" for s in learn if s.startswith("+ ")]
     if alone:
         parts.append("Switched on alone: " + "; ".join(alone) + ".")
@@ -238,6 +241,17 @@ def findings(t: pd.DataFrame) -> str:
                      f"{tasks('all four, dev halving')}.")
     parts.append(f"Best (mean over tasks of the median 2x coarse score): {best_setting(t)}.")
     return " ".join(p for p in parts if p)
+
+
+def diverged_sentence(div: pd.DataFrame) -> str:
+    """The diverged rows of :func:`table` in words: a run scored with the best dev weights it had
+    when it diverged (the author's loop stops there too), or 0% when it had none yet."""
+    return (f"{len(div)} run{'s' * (len(div) > 1)} diverged (an infinite loss or gradient; training stops "
+            "there, as in the author's loop, and the run is scored with its best dev weights so far, or 0% "
+            "before its first dev point): "
+            + "; ".join(f"{r['setting']} on {r['task']}, seed {r['seed']} (at update {r['diverged at']}, "
+                        f"{r['1x coarse']:.0%} / {r['2x coarse']:.0%} at 1x / 2x)" for _, r in div.iterrows())
+            + ".")
 
 
 def _stage2_common(t: pd.DataFrame) -> tuple[list, list, pd.DataFrame]:
@@ -263,8 +277,7 @@ def stage2_findings(t: pd.DataFrame) -> str:
     text = f"Coarse score at 1x / 2x, mean over {over} of the median over seeds: " + "; ".join(parts) + "."
     div = t[t["diverged"]] if "diverged" in t else t.iloc[:0]
     if len(div):
-        text += (f" {len(div)} run{'s' * (len(div) > 1)} diverged (an infinite loss or gradient, counted as 0%): "
-                 + "; ".join(f"{r.setting} on {r.task}, seed {r.seed}" for r in div.itertuples()) + ".")
+        text += " " + diverged_sentence(div)
     return text + f" Best: {best_setting(same)}."
 
 

@@ -180,7 +180,8 @@ def load_runs(s: Settings, models=None, train_missing: bool = True, diverged: li
     quick runs train silently, one after another. With
     ``train_missing=False`` runs not in the cache are skipped (a budget cut short). A run whose
     loss or gradient becomes infinite has no weights to score: it is left out, and appended to
-    ``diverged`` (when given) as a :class:`~mannlib.chapters.lantm.ablation.Diverged`."""
+    ``diverged`` (when given) as a :class:`~mannlib.chapters.lantm.ablation.Diverged` (one that
+    diverges later keeps its best dev weights: :func:`diverged_text`)."""
     from ...engine.cache import settled
     from ...engine.train import TrainingDiverged
     cs = configs(s, models)
@@ -198,15 +199,27 @@ def load_runs(s: Settings, models=None, train_missing: bool = True, diverged: li
     return runs
 
 
-def diverged_text(diverged: list) -> str:
-    """The runs left out of the tables because they diverged, in words ("" when none)."""
-    if not diverged:
+def diverged_text(diverged: list, runs=()) -> str:
+    """The runs that diverged, in words: those with best dev weights by then (in ``runs``, with
+    ``diverged_at`` in their summary) stopped there and are scored with them, as the author's
+    loop does; those in ``diverged`` had none and are left out of the tables."""
+    late = [r for r in runs if "diverged_at" in r.summary]
+    if not diverged and not late:
         return "No run diverged."
-    step = lambda d: d.message.split(" at step ")[-1].split(" ")[0]   # noqa: E731
-    return (f"{len(diverged)} run{'s' * (len(diverged) > 1)} diverged (an infinite loss or gradient) and "
-            f"{'are' if len(diverged) > 1 else 'is'} left out of the tables: "
-            + "; ".join(f"{d.config.model} on {d.config.task}, seed {d.config.seed}, at update {step(d)}"
-                        for d in diverged) + ".")
+    name = lambda c: f"{c.model} on {c.task}, seed {c.seed}"   # noqa: E731
+    parts = []
+    if late:
+        parts.append(f"{len(late)} run{'s' * (len(late) > 1)} diverged (an infinite loss or gradient) after "
+                     "a development point; as in the author's loop, training stopped there and the run is scored "
+                     "with its best development weights: "
+                     + "; ".join(f"{name(r.config)}, at update {r.summary['diverged_at']} (best at update "
+                                 f"{r.summary['best_step']})" for r in late) + ".")
+    if diverged:
+        step = lambda d: d.message.split(" at step ")[-1].split(" ")[0]   # noqa: E731
+        parts.append(f"{len(diverged)} run{'s' * (len(diverged) > 1)} diverged (an infinite loss or gradient) "
+                     f"before any development point and {'are' if len(diverged) > 1 else 'is'} left out of the "
+                     "tables: " + "; ".join(f"{name(d.config)}, at update {step(d)}" for d in diverged) + ".")
+    return " ".join(parts)
 
 
 def train_command(c: RunConfig) -> str:
