@@ -20,6 +20,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["reference"]:     # recorded and checked with portable numerics (mannlib.portable)
+        from .portable import ensure
+        ensure(argv)
     parser = _Parser(prog="python -m mannlib", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in COMMAND_MODULES:

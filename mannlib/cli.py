@@ -72,6 +72,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--force", action="store_true", help="retrain runs that are already complete")
     p.add_argument("--dry-run", action="store_true",
                    help="train nothing: list the runs, which are cached, and the CPU-hours of the rest")
+    p.add_argument("--record-prices", default=None, metavar="FILE",
+                   help="with --dry-run: write the measured prices to FILE (JSON), e.g. "
+                        "data/every_memory/prices.json, which the chapter's budget check reads")
     p.add_argument("--protocol", choices=("paper", "strict"), default=None,
                    help="mirror, m10ae: Wang's tuning protocol (issue 15) instead of the committed runs; the "
                         "development set spans the test range (paper) or stays in the training range (strict)")
@@ -206,17 +209,23 @@ def reproduce_command(args) -> int:
     except ValueError as e:
         raise ConfigError(str(e)) from None
     if args.dry_run:
-        return _dry_run(args.chapter, configs, slots(launch["launcher"], args.jobs, device, args.address), args.force)
+        return _dry_run(args.chapter, configs, slots(launch["launcher"], args.jobs, device, args.address), args.force,
+                        args.record_prices)
+    if args.record_prices:
+        raise ConfigError("--record-prices measures the plan: use it with --dry-run")
     failed = train_all(configs, args.chapter, jobs=args.jobs, device=device, force=args.force, **launch)
     if failed:
         print(f"{len(failed)} of {len(configs)} runs failed", file=sys.stderr)
     return 1 if failed else 0
 
 
-def _dry_run(chapter: str, configs, jobs: int, force: bool) -> int:
-    """``reproduce --dry-run``: the plan, measured step times, and the CPU-hours it would take."""
-    from .engine.sweep import plan
+def _dry_run(chapter: str, configs, jobs: int, force: bool, record: str | None = None) -> int:
+    """``reproduce --dry-run``: the plan, measured step times, and the CPU-hours it would take;
+    with ``record``, every price measured is written there (:func:`mannlib.engine.sweep.save_prices`)."""
+    from .engine.sweep import plan, save_prices
     p = plan(configs, evaluation=True)
+    if record:
+        print(f"prices written to {save_prices(record)}")
     if force:
         p["cached"] = False
     todo = p[~p["cached"]]

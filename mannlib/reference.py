@@ -30,11 +30,14 @@ Each chapter package computes its own record (``chapter.reference()``, built wit
 :func:`~mannlib.chapters.base.plain`, :func:`~mannlib.chapters.base.run_record` and
 :func:`~mannlib.chapters.base.claim_records`); this module stores and compares them.
 
-Tolerances (:data:`ATOL`, :data:`RTOL`): quick runs train on the CPU with one torch thread and
-seeded generators, so on one machine a rerun reproduces every number bit for bit. Floats are
-compared with |a - b| <= ATOL + RTOL |b|, which only absorbs a different CPU rounding the last
-bits of a few thousand float32 operations differently; every deliberate change we tried moves
-some number by far more (one more test example right changes an accuracy by 1/16). Integers,
+Tolerances (:data:`ATOL`, :data:`RTOL`): quick runs train on the CPU with one torch thread,
+seeded generators and portable numerics (:mod:`mannlib.portable`: every library's baseline code
+path, whatever the CPU offers), so a rerun on any x86-64 machine reproduces every number bit
+for bit. Without them it does not: training amplifies a different rounding of the last bits
+into a different accuracy within a few hundred updates. Floats are compared with
+|a - b| <= ATOL + RTOL |b|, a slack for summaries that a library may sum in another order;
+every deliberate change we tried moves some number by far more (one more test example right
+changes an accuracy by 1/16). Integers,
 strings (verdicts, the "ours" sentences with their rounded numbers, the criteria with their
 thresholds), keys and lengths must match exactly. Wall times are never stored.
 """
@@ -94,6 +97,10 @@ def path_of(chapter: str, directory: Path = REFERENCE_DIR) -> Path:
 
 
 def write(chapter: str, record: dict, directory: Path = REFERENCE_DIR) -> Path:
+    from . import portable
+    if not portable.active():
+        raise RuntimeError("a reference is recorded with portable numerics (mannlib.portable), so that it holds "
+                           "on any CPU; run `python -m mannlib reference --write`, which sets them")
     path = path_of(chapter, directory)
     path.parent.mkdir(parents=True, exist_ok=True)
     about = (f"Reference results of the quick profile for the {chapter} chapter; regenerate with "

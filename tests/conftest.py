@@ -1,8 +1,16 @@
 """One torch thread for tests: tiny tensors on a shared 2-core machine run far slower with two.
 And a guard: no test may train into the committed run cache (data/runs). Tests read the committed
-runs; a test that trains points MANNLIB_RUNS at a scratch directory."""
-import pytest
-import torch
+runs; a test that trains points MANNLIB_RUNS at a scratch directory.
+
+Portable numerics (mannlib.portable), set before torch loads: tests that pin a trained number
+(the quick-profile references, a run stopping at a given update) give the same result on any
+x86-64 CPU, not only on the one where the number was recorded."""
+from mannlib import portable
+
+portable.set_before_torch()
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 torch.set_num_threads(1)
 

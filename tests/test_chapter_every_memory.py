@@ -77,9 +77,24 @@ def test_one_size_per_model_on_every_task_and_room_for_the_longest_string(paper)
 
 
 def test_the_matrix_fits_the_cpu_budget(paper):
+    """Priced with the prices recorded on the project's machine (every update, dev point and final
+    test), not measured now: a check of the design that no machine's speed or load can flip."""
     s, _ = paper
-    cost = E.plan_summary(E.plan_table(s))     # measured here: every update, dev point and final test
+    cost = E.plan_summary(E.plan_table(s, recorded=True))
     assert cost["runs"] == 252 and cost["fits"] and 0 < cost["cpu_hours"] <= E.CPU_HOURS, cost
+
+
+def test_recorded_prices_are_the_measured_ones_and_a_missing_price_is_named(scratch, tmp_path, monkeypatch):
+    from mannlib.engine import sweep
+    s = E.settings("quick")
+    monkeypatch.setattr(sweep, "_PRICES", {})
+    measured = E.plan_table(s)
+    assert not measured["cached"].any() and (measured["cpu_h"] > 0).all()
+    sweep.save_prices(tmp_path / "p.json")
+    recorded = sweep.plan(E.configs(s), evaluation=True, prices=sweep.load_prices(tmp_path / "p.json"))
+    pd.testing.assert_series_equal(measured["cpu_h"], recorded["cpu_h"])
+    with pytest.raises(LookupError, match="no recorded price for update"):
+        sweep.plan(E.configs(s)[:1], evaluation=True, prices={})
 
 
 def test_reproduce_targets_and_dry_run(scratch, capsys):

@@ -17,11 +17,12 @@ DEV = list(range(1, 11))    # mirror: lengths 1-10; the training range is 1-5
 
 
 def cfg(**overrides):
-    """A mirror LSTM whose two criteria stop at different points (seed 2, patience 3: the
-    criterion over lengths 1-10 stops at step 180, the one over 1-5 at 250; checked below)."""
+    """A mirror LSTM whose two criteria stop at different points (seed 5, patience 3: with the
+    tests' portable numerics the criterion over lengths 1-10 stops at step 270, the one over 1-5
+    at 340; checked below)."""
     base = dict(steps=400, eval_every=10, checkpoint_every=10, dev_n=8, eval_n=4, batch_size=8, keep_best=True,
                 lr=1e-2, patience=3, eval_difficulties=[2, 7], **{"sizes.hidden": 16})
-    return profile_config("mirror", "lstm", "quick", 2, **{**base, **overrides})
+    return profile_config("mirror", "lstm", "quick", 5, **{**base, **overrides})
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +35,9 @@ def three():
 
 def test_the_two_criteria_stop_at_different_points(three):
     both, alone, inside = three
-    assert both.summary["steps"] == alone.summary["steps"] == 180
-    assert both.within["summary"]["steps"] == inside.summary["steps"] == 250
-    assert both.curve["step"].iloc[-1] == 250          # trained until both had stopped
+    assert both.summary["steps"] == alone.summary["steps"] == 270
+    assert both.within["summary"]["steps"] == inside.summary["steps"] == 340
+    assert both.curve["step"].iloc[-1] == 340          # trained until both had stopped
 
 
 def test_each_criterion_equals_its_own_run(three):

@@ -20,8 +20,10 @@ content-addressed runs.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 import pandas as pd
@@ -170,19 +172,48 @@ _PRICE_NEUTRAL = dict(seed=0, steps=1, lr=1e-3, schedule="none", eval_every=1, d
 _PRICES: dict = {}        # measured in this process: key -> seconds
 
 
-def _update_price(c: RunConfig, reps: int) -> float:
+def _recorded(prices: dict | None, key: tuple) -> float | None:
+    """A price from a recorded table (None: measure it here); an error if the table lacks it."""
+    if prices is None:
+        return _PRICES.get(key)
+    if key not in prices:
+        raise LookupError(f"no recorded price for {key[0]} of {key[1][:80]}...; record the prices again with "
+                          "`python -m mannlib reproduce CHAPTER --dry-run --record-prices FILE`")
+    return prices[key]
+
+
+def _update_price(c: RunConfig, reps: int, prices: dict | None = None) -> float:
     from .train import step_seconds
     neutral = c.replace(**_PRICE_NEUTRAL)
     key = ("update", neutral.to_json(), reps)
-    if key not in _PRICES:
-        _PRICES[key] = step_seconds(neutral, reps)
-    return _PRICES[key]
+    price = _recorded(prices, key)
+    if price is None:
+        price = _PRICES[key] = step_seconds(neutral, reps)
+    return price
 
 
-def eval_seconds(config: RunConfig, n: int, difficulties, sample: int = 128) -> float:
+def save_prices(path) -> Path:
+    """Write every price measured in this process to ``path`` (JSON), for :func:`load_prices`."""
+    from .files import atomic_write
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [{"key": list(k), "seconds": v} for k, v in sorted(_PRICES.items(), key=lambda kv: repr(kv[0]))]
+    atomic_write(path, (json.dumps(rows, indent=0) + "\n").encode())
+    return path
+
+
+def load_prices(path) -> dict:
+    """The prices recorded by :func:`save_prices`: the same keys as measured ones."""
+    def key(k):
+        return tuple(tuple(x) if isinstance(x, list) else x for x in k)
+    return {key(r["key"]): r["seconds"] for r in json.loads(Path(path).read_text())}
+
+
+def eval_seconds(config: RunConfig, n: int, difficulties, sample: int = 128, prices: dict | None = None) -> float:
     """CPU seconds (one thread) for a freshly initialised model of ``config`` to score ``n``
     examples per difficulty: measured on ``min(n, sample)`` per difficulty and scaled; memoised
-    per model, sizes, task and difficulties. The cost of a dev point or of the final test."""
+    per model, sizes, task and difficulties. The cost of a dev point or of the final test.
+    With ``prices`` (:func:`load_prices`), the recorded price instead of a measurement."""
     import time
 
     import torch
@@ -191,6 +222,9 @@ def eval_seconds(config: RunConfig, n: int, difficulties, sample: int = 128) -> 
     k = min(n, sample)
     key = ("eval", config.task, config.model, repr(sorted(config.sizes.items())),
            repr(sorted(config.task_args.items())), tuple(difficulties), k)
+    price = _recorded(prices, key)
+    if price is not None:
+        return price * n
     if key not in _PRICES:
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
@@ -206,28 +240,32 @@ def eval_seconds(config: RunConfig, n: int, difficulties, sample: int = 128) -> 
     return _PRICES[key] * n
 
 
-def plan(configs: list[RunConfig], reps: int = 2, evaluation: bool = False) -> pd.DataFrame:
+def plan(configs: list[RunConfig], reps: int = 2, evaluation: bool = False,
+         prices: dict | None = None) -> pd.DataFrame:
     """What training ``configs`` would cost here before any of it is trained: one row per run
     with its id, whether the cache already holds it complete, and for the others the measured
     CPU seconds per update (:func:`mannlib.engine.train.step_seconds`, measured once per distinct
     model, sizes, batch and task setting) times its updates. With ``evaluation``, also the
     evaluation at its largest: every dev point the cap allows (``ceil(steps / eval_every)``) and
     the final test, measured by :func:`eval_seconds`, in ``dev_cpu_h`` and included in ``cpu_h``
-    (a run stopped early by ``patience`` costs less); without it evaluation is not counted."""
+    (a run stopped early by ``patience`` costs less); without it evaluation is not counted. With
+    ``prices`` (:func:`load_prices`), recorded prices replace the measurements: the same plan on
+    any machine, whatever else it is doing."""
     from .cache import run_path, settled
     from ..tasks import get_task
     rows = []
     for c in configs:
         done = settled(c)   # a diverged run is settled
-        sec = None if done else _update_price(c, reps)
+        sec = None if done else _update_price(c, reps, prices)
         row = {"run": run_path(c).name, "seed": c.seed, "steps": c.steps, "cached": done,
                "s_per_update": sec, "cpu_h": 0.0 if done else sec * c.steps / 3600}
         if evaluation:
             task = get_task(c.task, **c.task_args)
             dev = (c.dev_difficulties or task.difficulties("train"))
             test = (c.eval_difficulties or task.difficulties("test"))
-            dev_h = 0.0 if done else math.ceil(c.steps / c.eval_every) * eval_seconds(c, c.dev_n, dev) / 3600
-            test_h = 0.0 if done else eval_seconds(c, c.eval_n, test) / 3600
+            dev_h = 0.0 if done else math.ceil(c.steps / c.eval_every) * eval_seconds(c, c.dev_n, dev,
+                                                                                       prices=prices) / 3600
+            test_h = 0.0 if done else eval_seconds(c, c.eval_n, test, prices=prices) / 3600
             row.update(dev_cpu_h=dev_h, cpu_h=row["cpu_h"] + dev_h + test_h)
         rows.append(row)
     return pd.DataFrame(rows)

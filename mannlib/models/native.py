@@ -5,8 +5,9 @@
 A kernel is optional: its caller runs the same maths in torch when it is unavailable (no C
 compiler, a compile error, a non-CPU tensor, or ``MANNLIB_NATIVE=0``). Builds are cached under
 ``$MANNLIB_KERNEL_CACHE`` (default ``~/.cache/mannlib``), keyed by the source, the compiler and
-the CPU, since they are compiled with ``-march=native``; writing is atomic, so concurrent first
-uses are safe.
+the CPU, since they are compiled with ``-march=native`` (without it under ``MANNLIB_PORTABLE=1``,
+:mod:`mannlib.portable`: the same results on any x86-64 CPU); writing is atomic, so concurrent
+first uses are safe.
 """
 from __future__ import annotations
 
@@ -24,6 +25,12 @@ import torch
 
 TYPES = {torch.float32: (["-DSINGLE"], "f32"), torch.float64: ([], "f64")}
 FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-fopenmp-simd", "-shared", "-fPIC", "-std=c99")
+PORTABLE_FLAGS = tuple(f for f in FLAGS if f != "-march=native")
+
+
+def flags() -> tuple[str, ...]:
+    """The compiler flags: tuned to this CPU, or its baseline under ``MANNLIB_PORTABLE=1``."""
+    return PORTABLE_FLAGS if os.environ.get("MANNLIB_PORTABLE") == "1" else FLAGS
 
 _libs: dict = {}
 
@@ -33,7 +40,7 @@ def kernel(source: Path, names: tuple[str, ...], args_type, dtype: torch.dtype):
     ``dtype``, or None when the kernel cannot be used."""
     if os.environ.get("MANNLIB_NATIVE", "1") == "0" or dtype not in TYPES:
         return None
-    key = (str(source), names, dtype)
+    key = (str(source), names, dtype, flags())
     if key not in _libs:
         _libs[key] = build(source, names, args_type, dtype)
     return _libs[key]
@@ -60,7 +67,7 @@ def _load(source: Path, names, args_type, defines: list, suffix: str, label: str
         return None
     try:
         version = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30).stdout
-        key = hashlib.sha256("\n".join([source.read_text(), suffix, cc, version, " ".join(FLAGS),
+        key = hashlib.sha256("\n".join([source.read_text(), suffix, cc, version, " ".join(flags()),
                                         platform.machine(), _cpu_id()]).encode()).hexdigest()[:16]
         cache = Path(os.environ.get("MANNLIB_KERNEL_CACHE") or
                      Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mannlib")
@@ -69,7 +76,7 @@ def _load(source: Path, names, args_type, defines: list, suffix: str, label: str
             cache.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=cache) as tmp:
                 built = Path(tmp) / target.name
-                base = [cc, *FLAGS, *defines, str(source), "-o", str(built)]
+                base = [cc, *flags(), *defines, str(source), "-o", str(built)]
                 try:      # with glibc's vector exp (libmvec), else without
                     subprocess.run(base + ["-lmvec", "-lm"], check=True, capture_output=True, text=True, timeout=300)
                 except subprocess.CalledProcessError:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from ...engine.cache import DIVERGED, MANIFEST, run_path, train_or_load
 from ...engine.config import WANG_TASKS, YANG_TASKS, RunConfig
+from ...engine.paths import DATA
 from ...models import MODELS, ModelIO, build_model
 from ...papers import wang, yang
 from ...tasks import get_task
@@ -64,6 +65,8 @@ DEV_N = 50                  # dev examples per training length, sampled once per
 EVAL_N = 200                # test examples per length
 CHECKPOINT_EVERY = 1000
 CPU_HOURS = 15.0            # what the default matrix may cost on this machine (one torch thread per run)
+PRICES = DATA / "every_memory" / "prices.json"   # the plan's prices, measured on this machine by
+# `python -m mannlib reproduce every_memory --dry-run --record-prices data/every_memory/prices.json`
 
 # --- the quick profile: a tiny matrix that exercises every cell in a minute ---------------------
 QUICK = dict(models=("lstm", "sann", "lantm-invnorm"), tasks=("mirror", "reverse"), seeds=(0, 1),
@@ -235,13 +238,15 @@ def sizes_table(s: Settings) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
-def plan_table(s: Settings, evaluation: bool = True) -> pd.DataFrame:
+def plan_table(s: Settings, evaluation: bool = True, recorded: bool = False) -> pd.DataFrame:
     """What the runs cost here before they are trained (:func:`mannlib.engine.sweep.plan`: measured
     CPU seconds per update, one thread, times the updates; with ``evaluation``, every dev point
-    and the final test too). One row per run: run id, task, model, lr, seed, cached, cpu_h."""
-    from ...engine.sweep import plan
+    and the final test too). With ``recorded``, the prices of :data:`PRICES` instead of measuring
+    them now, so the budget check does not depend on the machine or its load. One row per run:
+    run id, task, model, lr, seed, cached, cpu_h."""
+    from ...engine.sweep import load_prices, plan
     cs = configs(s)
-    p = plan(cs, evaluation=evaluation)
+    p = plan(cs, evaluation=evaluation, prices=load_prices(PRICES) if recorded else None)
     return p.assign(task=[c.task for c in cs], model=[c.model for c in cs], lr=[c.lr for c in cs])
 
 
