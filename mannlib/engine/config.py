@@ -25,6 +25,7 @@ from ..papers import yang
 PROFILES = ("paper", "quick")
 OPTIMIZERS = ("adam", "rmsprop")
 SCHEDULES = ("none", "yang", "yang-dev", "decay")
+DTYPES = ("float32", "float64")    # the floats a model trains in (the author's LANTM CPU runs: float64)
 WANG_TASKS = ("mirror", "m10ae")
 YANG_TASKS = ("copy", "reverse", "bigramflip", "double", "addition")
 EPOCH_STEPS = yang.EPOCH_BATCHES  # Yang §4: "Every epoch has 10 batches"
@@ -35,7 +36,7 @@ class ConfigError(ValueError):
 
 
 # Fields added after the first runs were committed, with the default they are hashed away at.
-LATER_FIELDS = {"patience": None, "dev_within": None, "decay_after": None}
+LATER_FIELDS = {"patience": None, "dev_within": None, "decay_after": None, "dtype": "float32"}
 _ABSENT = object()
 
 
@@ -70,6 +71,7 @@ class RunConfig:
     dev_within: int | None = None          # a second selection criterion: the dev difficulties <= this (one run
                                            # serves two development sets, e.g. Wang's paper and strict protocols)
     decay_after: int | None = None         # schedule "decay": the update after which the lr decays
+    dtype: str = "float32"                 # float32 | float64: parameters, states and float inputs
 
     def __post_init__(self):
         for name in ("dev_difficulties", "eval_difficulties"):  # JSON lists -> tuples
@@ -82,6 +84,7 @@ class RunConfig:
         _check(self.profile, PROFILES, "profile")
         _check(self.optimizer, OPTIMIZERS, "optimizer")
         _check(self.schedule, SCHEDULES, "schedule")
+        _check(self.dtype, DTYPES, "dtype")
         for f in dataclasses.fields(self):
             value, kinds = getattr(self, f.name), _TYPES[f.type]
             if not isinstance(value, kinds) or (isinstance(value, bool) and kinds is not bool):

@@ -36,6 +36,7 @@ the device. Checkpoints and weights are stored on the CPU, so either kind resume
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -85,13 +86,28 @@ class TrainResult:
 
 
 # --- building blocks ----------------------------------------------------------------------------
+@contextlib.contextmanager
+def default_dtype(name: str):
+    """torch's default float dtype set to ``name`` (a :data:`~mannlib.engine.config.DTYPES` name)
+    inside the block, restored after it."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, name))
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(old)
+
+
 def build(config: RunConfig) -> tuple[Task, torch.nn.Module]:
-    """The task and a freshly initialised model (``torch.manual_seed(seed)`` first)."""
+    """The task and a freshly initialised model (``torch.manual_seed(seed)`` first), its
+    parameters in ``config.dtype``: initialised as in float32 and then cast, so that a float64 run
+    starts from the same weights as its float32 twin and differs only in the arithmetic."""
     task = get_task(config.task, **config.task_args)
     torch.manual_seed(config.seed)
-    model = build_model(config.model, ModelIO(task.input_size, task.output_size, task.input_tokens),
-                        **config.sizes)
-    return task, model
+    with default_dtype("float32"):
+        model = build_model(config.model, ModelIO(task.input_size, task.output_size, task.input_tokens),
+                            **config.sizes)
+    return task, model.to(getattr(torch, config.dtype))
 
 
 def make_optimizer(config: RunConfig, params) -> torch.optim.Optimizer:
@@ -156,12 +172,12 @@ def score_sets(model, task: Task, sets: dict[int, list], batch_size: int = 256) 
     """Accuracy (whole answer right) and fine score (units right / units) per difficulty."""
     was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
+    first = next(model.parameters())
     rows = []
     for d, examples in sets.items():
         correct = units = total = 0
         for i in range(0, len(examples), batch_size):
-            batch = task.encode(examples[i:i + batch_size]).to(device)
+            batch = task.encode(examples[i:i + batch_size]).to(first.device, first.dtype)
             s = task.score(model(batch.x), batch)
             correct += int(s["correct"].sum())
             units += int(s["units_correct"].sum())
@@ -212,6 +228,7 @@ class _Loop:
         self.config = c = config
         self.device = device
         self.task, self.model = build(c)
+        self.dtype = getattr(torch, c.dtype)
         for d in c.eval_difficulties or ():   # checked now, not after the whole run
             self.task.check_difficulty(d)
         self.model.to(device)
@@ -240,7 +257,7 @@ class _Loop:
     def step(self, step: int):
         """One update; the yang schedule's lr change at the end of an epoch."""
         c, s = self.config, self.s
-        batch = self.data.next().to(self.device)
+        batch = self.data.next().to(self.device, self.dtype)
         logits = self.model(batch.x)                                   # (B, T, output_size)
         loss = self.task.loss(logits, batch)
         self.opt.zero_grad(set_to_none=True)
@@ -323,8 +340,16 @@ def train(config: RunConfig, progress: str = "auto", workdir: Path | None = None
     ``device``: see :func:`resolve_device`; the returned model is on the CPU.
 
     Raises TrainingDiverged (naming the step) when the loss or gradient norm is not finite, unless
-    the run keeps its best dev weights and has some (see the module docstring)."""
+    the run keeps its best dev weights and has some (see the module docstring).
+
+    ``config.dtype`` is torch's default float dtype while it trains (parameters, states, and the
+    float inputs cast to it); the returned model keeps that dtype."""
     torch.set_num_threads(threads or int(os.environ.get("MANNLIB_THREADS") or 1))
+    with default_dtype(config.dtype):
+        return _train(config, progress, workdir, desc, device)
+
+
+def _train(config: RunConfig, progress: str, workdir: Path | None, desc: str | None, device: str | None):
     c, loop = config, _Loop(config, resolve_device(device))
     ckpt = None
     if workdir is not None:
@@ -397,7 +422,7 @@ def step_seconds(config: RunConfig, reps: int = 2) -> float:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), default_dtype(config.dtype):
             loop = _Loop(config.replace(steps=reps + 1))
             loop.step(1)
             times = []

@@ -28,8 +28,11 @@ class Batch:
     mask: torch.Tensor        # (B, T) bool, True where the output is scored
     difficulty: torch.Tensor  # (B,) long
 
-    def to(self, device) -> "Batch":
-        return Batch(self.x.to(device), self.y.to(device), self.mask.to(device), self.difficulty.to(device))
+    def to(self, device, dtype: torch.dtype | None = None) -> "Batch":
+        """On ``device``; with ``dtype``, float inputs and targets in that dtype (token ids stay long)."""
+        def put(t):
+            return t.to(device, dtype) if dtype is not None and t.is_floating_point() else t.to(device)
+        return Batch(put(self.x), put(self.y), self.mask.to(device), self.difficulty.to(device))
 
 
 class TaskError(ValueError):
