@@ -36,9 +36,16 @@ def test_stage2_switches_change_exactly_the_output_layer_and_the_rate():
     assert A.config("addition", "all four + lr 0.01", 0, steps=A.STAGE2_STEPS) == \
         A.config("addition", "all four", 0, steps=A.STAGE2_STEPS)
     cs = A.stage2_configs()
-    assert len(cs) == len({c.to_json() for c in cs}) == len(A.STAGE2_SEEDS) * (5 * 5 - 2)
+    assert len(cs) == len({c.to_json() for c in cs}) == len(A.STAGE2_SEEDS) * (6 * 5 - 2)
     assert all(c.lr == 0.01 and c.sizes["output"] == "hr" for c in cs[:20])        # "+ both" (+ decay) first
     assert A.overrides("all four + both", "lstm") == {"momentum": 0.0, "clip": 32.0, "schedule": "none"}
+
+
+def test_the_float64_switch_changes_only_the_precision_of_both_and_not_the_lstm():
+    both = A.config("reverse", "all four + both", 1, steps=A.STAGE2_STEPS)
+    f64 = A.config("reverse", "all four + both + float64", 1, steps=A.STAGE2_STEPS)
+    assert f64 == both.replace(dtype="float64") and both.dtype == "float32"
+    assert "dtype" not in A.overrides("all four + both + float64", "lstm")     # the baseline stays float32
 
 
 def test_the_decay_switch_adds_the_authors_decay_per_task_on_top_of_both():

@@ -41,6 +41,13 @@ and a third on top of both (the best of the two on the committed runs):
   (copy and reverse 600, the others 300, of 1,000) and then multiplies it by 0.99 every 20
   updates (``train.lua``), so that the last of 10,000 updates run at 13% (copy, reverse) or 3%
   of it; ours keeps it fixed (``schedule="decay"``, :data:`mannlib.papers.yang.AUTHOR_DECAY_AFTER`).
+
+and a fourth, also on top of both:
+
+* ``float64``: the author's CPU runs computed in double precision (``main.lua`` never sets a
+  float tensor type, and Torch7's default is double); ours compute in float32, where InvNorm's
+  weights, proportional to 1 / (d^2 + eps), can overflow (our reverse runs diverge). The same
+  runs in float64 (``dtype="float64"``, from the same initial weights).
 """
 from __future__ import annotations
 
@@ -76,13 +83,15 @@ STAGE2_SEEDS = (0, 1)
 STAGE2_STEPS = 10_000   # the author's budget (settings.READINGS["all four"])
 # A dict value is per task (task -> value).
 MORE = {"read output": {"sizes.output": "hr"}, "lr 0.01": {"lr": 0.01},
-        "lr decay": {"schedule": "decay", "decay_after": yang.AUTHOR_DECAY_AFTER}}
+        "lr decay": {"schedule": "decay", "decay_after": yang.AUTHOR_DECAY_AFTER}, "float64": {"dtype": "float64"}}
 BOTH = {**ALL_FOUR, **MORE["read output"], **MORE["lr 0.01"]}
 STAGE2 = {"all four": ALL_FOUR, **{f"all four + {name}": {**ALL_FOUR, **MORE[name]} for name in ("read output", "lr 0.01")},
-          "all four + both": BOTH, "all four + both + lr decay": {**BOTH, **MORE["lr decay"]}}
+          "all four + both": BOTH, "all four + both + lr decay": {**BOTH, **MORE["lr decay"]},
+          "all four + both + float64": {**BOTH, **MORE["float64"]}}
 ALL_SETTINGS = {**SETTINGS, **STAGE2}
-LANTM_ONLY = ("sizes.", "lr", "decay_after")   # overrides the LSTM baseline does not take: it keeps Table 2's
-                                               # 2e-4 "with no adjustments" (Yang §4), so no decay either
+LANTM_ONLY = ("sizes.", "lr", "decay_after", "dtype")   # overrides the LSTM baseline does not take: it keeps
+                                               # Table 2's 2e-4 "with no adjustments" (Yang §4), so no decay
+                                               # either, and float32
 
 
 def overrides(setting: str, model: str = MODEL, task: str | None = None) -> dict:
