@@ -46,7 +46,7 @@ FITS_SEEDS = {"lantm-invnorm": (0, 1, 2), "lantm-softmax": (0, 1, 2), "lstm": (0
 # best switch (lr 0.01) or both of its switches (and the output layer reads r_t); their InvNorm seeds
 # 0-1 are stage 2's runs.
 READINGS = {"+ optimizer": ablation.STEPS, "all four": 10_000, "all four + lr 0.01": ablation.STAGE2_STEPS,
-            "all four + both": ablation.STAGE2_STEPS}
+            "all four + both": ablation.STAGE2_STEPS, "all four + both + float64": ablation.STAGE2_STEPS}
 READING = "all four + both"        # the default: the best complete one of READINGS by compare_readings (tested)
 PAPER_STEPS = READINGS[READING]    # updates per LANTM run under READING
 PAPER_SEEDS = {"lantm-invnorm": (0, 1, 2), "lantm-softmax": (0, 1, 2)}
