@@ -5,6 +5,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -294,3 +296,66 @@ def test_the_test_suite_refuses_to_train_into_data_runs(monkeypatch):
             C.train_or_load(c)
     finally:
         shutil.rmtree(C.run_path(c), ignore_errors=True)
+
+
+def test_a_trainer_waiting_on_a_run_that_diverges_before_a_checkpoint_gets_the_divergence(monkeypatch):
+    """Two trainers of one config (a book build beside a campaign): the first diverges before any
+    checkpoint and removes the run under its lock; the second, which waited on that lock, must
+    see a divergence too (it trains the run itself and diverges), not a half-removed directory."""
+    import threading
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def diverges(config, workdir, **k):
+        calls.append(workdir)
+        if len(calls) == 1:
+            started.set()
+            release.wait(10)
+        raise T.TrainingDiverged("loss nan at step 3")
+    monkeypatch.setattr(T, "train", diverges)
+    outcome = {}
+
+    def first():
+        with pytest.raises(T.TrainingDiverged):
+            C.train_or_load(tiny())
+    a = threading.Thread(target=first)
+    a.start()
+    assert started.wait(10)
+
+    def second():
+        try:
+            C.train_or_load(tiny())
+        except Exception as e:        # noqa: BLE001  (the test looks at which one)
+            outcome["error"] = e
+    b = threading.Thread(target=second)
+    b.start()
+    time.sleep(0.3)                   # the second is now blocked on the lock
+    release.set()
+    a.join(10), b.join(10)
+    assert isinstance(outcome.get("error"), T.TrainingDiverged), outcome
+    assert len(calls) == 2 and not C.run_path(tiny()).exists()
+
+
+def test_a_run_that_diverges_before_a_checkpoint_is_removed_while_its_lock_is_held(monkeypatch):
+    """Else a trainer waiting on the lock wakes up in a directory being removed (seen: a book
+    build read a config.json that the campaign beside it was deleting)."""
+    import fcntl
+    held = []
+    real_rmtree = C.shutil.rmtree
+
+    def rmtree(path, *a, **k):
+        with open(Path(path) / ".lock") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held.append(False)
+                fcntl.flock(f, fcntl.LOCK_UN)
+            except BlockingIOError:
+                held.append(True)
+        return real_rmtree(path, *a, **k)
+
+    def diverges(config, workdir, **k):
+        raise T.TrainingDiverged("loss nan at step 3")
+    monkeypatch.setattr(T, "train", diverges)
+    monkeypatch.setattr(C.shutil, "rmtree", rmtree)
+    with pytest.raises(T.TrainingDiverged):
+        C.train_or_load(tiny())
+    assert held == [True] and not C.run_path(tiny()).exists()

@@ -267,16 +267,22 @@ def train_or_load(config: RunConfig, progress: str = "auto", threads: int | None
     path.mkdir(parents=True, exist_ok=True)
     try:
         with _locked(path, wait=True):          # another process training it: wait, then load its result
+            if not path.is_dir():               # its trainer diverged before a checkpoint and removed it
+                return train_or_load(config, progress, threads, device)
+            if (path / DIVERGED).exists():      # ... or diverged after one, meanwhile
+                raise trainer.TrainingDiverged(json.loads((path / DIVERGED).read_text())["message"])
             if not (path / MANIFEST).exists():  # else finished by another process meanwhile
-                _train_into(path, config, progress, threads, device)
-    except trainer.TrainingDiverged as e:
-        if not (path / trainer.CHECKPOINT).exists():  # nothing to resume: a diverged run leaves no entry
-            shutil.rmtree(path, ignore_errors=True)
-        else:   # recorded, so that loading it again raises at once instead of training up to the same step
-            safe.atomic_write(path / DIVERGED, _json_bytes({"message": str(e)}))
-        raise
+                try:
+                    _train_into(path, config, progress, threads, device)
+                except trainer.TrainingDiverged as e:   # cleaned up under the lock: a waiter sees the outcome
+                    if not (path / trainer.CHECKPOINT).exists():   # nothing to resume: no entry left
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:   # recorded: loading it again raises at once instead of training up to that step
+                        safe.atomic_write(path / DIVERGED, _json_bytes({"message": str(e)}))
+                    raise
     finally:
-        (path / ".lock").unlink(missing_ok=True)
+        if path.is_dir():
+            (path / ".lock").unlink(missing_ok=True)
     return _load(path)
 
 
