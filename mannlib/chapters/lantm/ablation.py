@@ -191,7 +191,8 @@ def table(runs: list[tuple[str, Run | Diverged]]) -> pd.DataFrame:
         rows.append({**row, "1x coarse": right[one].sum() / ev["n"][one].sum(),
                      "2x coarse": right[two].sum() / ev["n"][two].sum(),
                      "final loss": float(r.curve["loss"].iloc[-1]),
-                     "best dev step": int(best["step"]), "final lr": float(r.curve["lr"].iloc[-1]),
+                     "best dev step": int(r.summary.get("best_step") or best["step"]),   # the kept weights'
+                     "final lr": float(r.curve["lr"].iloc[-1]),
                      "halvings": halvings(r), "diverged": "diverged_at" in r.summary,
                      "diverged at": r.summary.get("diverged_at", 0)})
     return pd.DataFrame(rows)
