@@ -225,18 +225,17 @@ def eval_seconds(config: RunConfig, n: int, difficulties, sample: int = 128, pri
     price = _recorded(prices, key)
     if price is not None:
         return price * n
-    if key not in _PRICES:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            with torch.random.fork_rng(devices=[]):
-                task, model = build(config)
-            sets = test_sets(task, k, 0, difficulties)
-            t0 = time.process_time()
-            score_sets(model, task, sets)
-            _PRICES[key] = (time.process_time() - t0) / k
-        finally:
-            torch.set_num_threads(threads)
+    threads = torch.get_num_threads()     # not memoised yet (_recorded returned None): measure it
+    torch.set_num_threads(1)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            task, model = build(config)
+        sets = test_sets(task, k, 0, difficulties)
+        t0 = time.process_time()
+        score_sets(model, task, sets)
+        _PRICES[key] = (time.process_time() - t0) / k
+    finally:
+        torch.set_num_threads(threads)
     return _PRICES[key] * n
 
 
