@@ -51,6 +51,19 @@ def test_fits_config_overrides_only_what_the_deviations_table_lists():
     assert L.config(FITS, "addition", "lantm-invnorm", 0).eval_n == math.ceil(3200 / 3)
 
 
+@pytest.mark.parametrize("reading", list(L.READINGS))
+def test_the_deviations_table_names_every_switch_of_every_reading(reading):
+    """A reading's switches each get a row saying how we read it (a switch without a text was a
+    KeyError when the notebook built the table)."""
+    from mannlib.chapters.lantm.deviations import SWITCH_TEXT
+    assert set(SWITCH_TEXT) == set(A.SWITCHES) | set(A.MORE)
+    table = L.deviations(L.settings("paper", reading=reading))
+    on = [name for name, o in {**A.SWITCHES, **A.MORE}.items()
+          if all(A.ALL_SETTINGS[reading].get(k) == v for k, v in o.items())]
+    assert [i for i in table.index if i.endswith(" (read as)")] == [f"{n} (read as)" for n in on]
+    assert ("float64 (read as)" in table.index) == ("float64" in reading)
+
+
 def test_paper_scale_is_the_paper_profile_read_as_the_ablation_chose():
     assert PAPER.scale == "paper" and "lstm" not in PAPER.seeds        # the LSTM only with train_lstm
     c = L.config(PAPER, "double", "lantm-softmax", 2)

@@ -33,6 +33,10 @@ SWITCH_TEXT = {  # ablation.SWITCHES name -> (paper / author's code, ours, why)
                  f"{yang.HALVE_PATIENCE_EPOCHS} (§4); the author's code: x{yang.AUTHOR_DECAY_RATE:g} every "
                  f"{yang.AUTHOR_DECAY_EVERY} updates after {yang.AUTHOR_DECAY_AFTER['copy']:,} updates (copy, reverse) "
                  f"or {yang.AUTHOR_DECAY_AFTER['addition']:,} (the others)", "the author's decay", "the ablation's stage 2"),
+    "float64": ("precision not stated; the author's code runs on the CPU in Torch7's default, double precision "
+                "(main.lua never sets a float tensor type)", "float64 (the LANTMs; the LSTM stays float32)",
+                "in float32 InvNorm's weights, proportional to 1 / (d^2 + eps), can overflow and some runs diverge; "
+                "the ablation's stage 2"),
 }
 
 
