@@ -338,6 +338,20 @@ def test_wall_times_and_halvings():
     assert shown.loc["copy", "4x coarse"] == "50% | 100%" and shown.loc["copy", "8x fine"] == "90% | -"
 
 
+def test_table4_over_every_seed_keeps_the_chosen_runs_and_states_the_range():
+    ext_all = pd.DataFrame({"task": ["copy"] * 4 + ["reverse"] * 2, "seed": [0, 0, 1, 1, 0, 1],
+                            "factor": [4, 8, 4, 8, 4, 4], "coarse": [0.0, 0.0, 0.54, 0.1, 0.4, 0.4]})
+    best = {"copy": SimpleNamespace(config=SimpleNamespace(seed=1)), "reverse": SimpleNamespace(config=SimpleNamespace(seed=0))}
+    ext = L.of_runs(ext_all, best)
+    assert list(zip(ext["task"], ext["seed"], ext["factor"])) == [("copy", 1, 4), ("copy", 1, 8), ("reverse", 0, 4)]
+    seeds = L.table4_seeds(ext_all)
+    assert seeds.loc["copy", "4x coarse"] == "27% (0-54)" and seeds.loc["reverse", "4x coarse"] == "40%"
+    assert seeds.loc["copy", "8x coarse"] == "5% (0-10)" and pd.isna(seeds.loc["reverse", "8x coarse"])
+    claim = L.table4_claim(ext, ext_all)
+    assert claim.ours == "4x coarse: copy 54%; reverse 40%; every seed (2), min-max: copy 0-54%, reverse 40%"
+    assert claim.verdict == "not reproduced" and L.table4_claim(ext).ours == "4x coarse: copy 54%; reverse 40%"
+
+
 # --- the appendix figures -------------------------------------------------------------------------
 def line_trace(offset=0.0, strengths=None) -> L.Trace:
     """A copy trace of size 3 by hand: writes at (t, 0), reads ``offset`` off the write line."""
@@ -358,6 +372,13 @@ def test_read_distances_and_reads_claim():
     np.testing.assert_allclose(L.read_distances(tr), [0.25, 0.25, 0.25])
     assert L.reads_claim(tr).verdict == "reproduced"
     assert L.reads_claim(line_trace(offset=0.7)).verdict == "not reproduced"
+
+
+def test_step_ratio_is_the_read_pace_over_the_write_pace():
+    tr = line_trace(offset=0.25)                 # reads at x = 1, 2, 3: the write pace
+    assert L.step_ratio(tr) == pytest.approx(1.0)
+    tr.steps["read_key"][[3, 4, 5], 0] = [1.0, 1.9, 2.8]   # each read 0.1 write steps short
+    assert L.step_ratio(tr) == pytest.approx(0.9)
 
 
 def test_strength_by_parity_and_parity_claim():

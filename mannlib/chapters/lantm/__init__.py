@@ -7,7 +7,7 @@ notebooks/lantm.ipynb tells the story; this package computes it, one module per 
   and ``lantm-fits`` train: :data:`RUNS`), :func:`load_runs`; :mod:`.deviations`: every way our
   setting differs from the paper's;
 * :mod:`.tables`: Table 2 (:func:`table2`), Table 3 (:func:`score_frame`, :func:`table3`),
-  Table 4 (:func:`extrapolation_scores`, :func:`table4`), the cost (:func:`wall_times`,
+  Table 4 (:func:`extrapolation_scores`, :func:`table4`; every seed: :func:`extrapolation_all`, :func:`table4_seeds`), the cost (:func:`wall_times`,
   :func:`paper_cost`);
 * :mod:`.traces`: the appendix figures (Figs. 7-11): :func:`trace_run` runs a trained model on
   one long problem with its trace, :func:`trace_figure`, :func:`parity_figure`,
@@ -48,11 +48,12 @@ from .settings import (CHANCE_LOSS, FITS, FITS_LR, FITS_SEEDS, LANTMS, LSTM_SEED
                        PAPER_SEEDS, PAPER_STEPS, PAPER_TEST_PROBLEMS, QUICK_M, READING, READINGS, SCALES, TASKS, Settings,
                        config, configs, dev_sizes, diverged_text, eval_n, fits_runs, load_runs, paper_runs,
                        settings, train_command, train_max)
-from .tables import (FACTORS, PAPER_TABLE3, PAPER_TABLE4, best_runs, extrapolation_scores,  # noqa: F401
-                     first_error, median_coarse, n_params, n_seeds, paper_cost, per_seed, predict, score_frame,
-                     show_table3, spaced, step_seconds, table2, table3, table4, wall_times)
-from .traces import (GATES, Trace, parity_figure, read_distances, strength_by_parity, trace_figure,  # noqa: F401
-                     trace_run, write_step_length)
+from .tables import (FACTORS, PAPER_TABLE3, PAPER_TABLE4, best_runs, extrapolation_all, extrapolation_scores,  # noqa: F401
+                     first_error, median_coarse, n_params, n_seeds, of_runs, pace_table, paper_cost, per_seed, predict,
+                     score_frame, show_table3, spaced, step_seconds, table2, table3, table4, table4_seeds,
+                     wall_times)
+from .traces import (GATES, Trace, parity_figure, read_distances, step_ratio, strength_by_parity,  # noqa: F401
+                     trace_figure, trace_run, write_step_length)
 
 # reproduce target -> the paper-profile runs (``python -m mannlib reproduce lantm``, ``lantm-fits``)
 RUNS = {"lantm": paper_runs, "lantm-fits": fits_runs}

@@ -172,6 +172,55 @@ def best_runs(runs: list[Run], scores: pd.DataFrame, model: str = "lantm-invnorm
     return {task: restore_weights(r) for task, r in best.items()}
 
 
+def extrapolation_all(runs: list[Run], sizes_per: int = 8, n: int = 32, model: str = "lantm-invnorm") -> pd.DataFrame:
+    """Table 4 for every ``model`` run (:func:`extrapolation_scores`, one row per task, seed and
+    factor): the paper tests one "learned" model, and where every seed is at 100% at 2x the
+    choice of :func:`best_runs` is a tie-break, so the chapter shows what each seed does too."""
+    from ...engine.cache import restore_weights
+    return pd.concat([extrapolation_scores(restore_weights(r), sizes_per=sizes_per, n=n)
+                      for task in TASKS for r in sorted(runs, key=lambda r: r.config.seed)
+                      if r.config.task == task and r.config.model == model], ignore_index=True)
+
+
+def of_runs(ext_all: pd.DataFrame, best: dict[str, Run]) -> pd.DataFrame:
+    """The rows of :func:`extrapolation_all` that belong to ``best`` (task -> run): Table 4."""
+    keep = pd.Series([(t, r.config.seed) for t, r in best.items()])
+    rows = ext_all[pd.Series(list(zip(ext_all["task"], ext_all["seed"])), index=ext_all.index).isin(keep)]
+    return rows.reset_index(drop=True)
+
+
+def table4_seeds(ext_all: pd.DataFrame, score: str = "coarse") -> pd.DataFrame:
+    """Per task and factor, the median over seeds of the ``score`` and its range, in percent:
+    "median (min-max)" (the median alone where the seeds agree or there is one)."""
+    def cell(v):
+        lo, mid, hi = 100 * v.min(), 100 * v.median(), 100 * v.max()
+        return f"{mid:.0f}%" + (f" ({lo:.0f}-{hi:.0f})" if round(lo) != round(hi) else "")
+    t = ext_all.pivot_table(index="task", columns="factor", values=score, aggfunc=cell, sort=False)
+    return t.rename(columns=lambda f: f"{f}x {score}").rename_axis(columns=None)
+
+
+def pace_table(runs: list[Run], ext_all: pd.DataFrame, factor: int = 4, tasks=("copy", "reverse"),
+               model: str = "lantm-invnorm") -> pd.DataFrame:
+    """Why seeds that agree at 2x differ at ``factor`` x: per run of ``tasks``, the read step over
+    the write step on one problem of ``factor`` x m (:func:`~.traces.step_ratio`), the drift that
+    pace implies by the last answer character, ``factor`` x m x |1 - ratio| write steps, and the
+    run's coarse score at ``factor`` x from ``ext_all``. A drift past half a write step puts the
+    read nearer the neighbouring key than its own."""
+    from ...engine.cache import restore_weights
+    from .traces import step_ratio, trace_run
+    rows = []
+    for r in sorted((r for r in runs if r.config.task in tasks and r.config.model == model),
+                    key=lambda r: (tasks.index(r.config.task), r.config.seed)):
+        size = factor * r.task.train_range[1]
+        ratio = step_ratio(trace_run(restore_weights(r), size))
+        coarse = ext_all[(ext_all["task"] == r.config.task) & (ext_all["seed"] == r.config.seed)
+                         & (ext_all["factor"] == factor)]["coarse"]
+        rows.append({"task": r.config.task, "seed": r.config.seed, "read step / write step": ratio,
+                     f"drift at size {factor}m (write steps)": size * abs(1 - ratio),
+                     f"{factor}x coarse": float(coarse.iloc[0]) if len(coarse) else math.nan})
+    return pd.DataFrame(rows).set_index(["task", "seed"])
+
+
 def table4(ext: pd.DataFrame, paper=PAPER_TABLE4) -> pd.DataFrame:
     """Ours next to the paper's: "ours | paper" per (factor, score), percent; paper blanks "-"."""
     rows = {}

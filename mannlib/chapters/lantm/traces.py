@@ -62,6 +62,16 @@ def read_distances(tr: Trace) -> np.ndarray:
     return np.array(d) / write_step_length(tr)
 
 
+def step_ratio(tr: Trace) -> float:
+    """The median distance between consecutive reads of :attr:`Trace.read_steps` over
+    :func:`write_step_length`. On copy and reverse the reads should walk the write line one write
+    step per answer character (Yang Fig. 7-8), so a ratio r puts the read of character n about
+    n |1 - r| write steps off its key: reads that keep pace over 2m characters can still slide
+    onto a neighbour over 4m."""
+    r = tr.steps["read_key"][tr.read_steps]
+    return float(np.median(np.linalg.norm(np.diff(r, axis=0), axis=1))) / write_step_length(tr) if len(r) > 1 else math.nan
+
+
 def strength_by_parity(tr: Trace) -> dict:
     """Mean write strength at the odd and even input steps (Yang Fig. 11: addition stores each
     digit pair at one parity; the other has "vanishing memory strength")."""
