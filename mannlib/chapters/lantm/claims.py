@@ -14,7 +14,7 @@ from ...engine.cache import Run
 from ...papers import yang
 from ..base import NOT_TESTED, Claim, claim_records, pct, plain, points, range_text, require, run_record, verdict
 from .settings import LANTMS, TASKS, Settings, configs, load_runs, settings
-from .tables import best_runs, extrapolation_all, median_coarse, of_runs, per_seed, score_frame, table3
+from .tables import best_runs, extrapolation_all, median_coarse, of_runs, per_seed, score_frame, seed_ranges, table3
 from .traces import Trace, read_distances, strength_by_parity, trace_run
 
 # --- thresholds of the verdicts ------------------------------------------------------------------
@@ -118,9 +118,8 @@ def table4_claim(ext: pd.DataFrame, ext_all: pd.DataFrame | None = None) -> Clai
     ok = four.index[four["coarse"] > GENERALISES_4X]
     ours = "4x coarse: " + "; ".join(f"{t} {pct(r['coarse'], 0)}" for t, r in four.iterrows())
     if ext_all is not None:
-        every = ext_all[(ext_all["factor"] == 4) & ext_all["task"].isin(permutations)].groupby("task", sort=False)
-        ours += (f"; every seed ({every['seed'].nunique().max()}), min-max: "
-                 + ", ".join(f"{t} {range_text(g['coarse'].agg(['min', 'max']))}" for t, g in every))
+        seeds = ext_all[ext_all["task"].isin(permutations)].groupby("task")["seed"].nunique().max()
+        ours += f"; every seed ({seeds}), min-max: {seed_ranges(ext_all, 4, permutations)}"
     return Claim("table4", "InvNorm gets > 90% right at 4x on the permutation tasks", "Table 4, §5",
                  f"4x coarse > {pct(GENERALISES_4X, 0)} on copy, reverse, bigramflip (best seed); partly: on some",
                  ours, verdict(len(ok) == 3 == len(four), len(ok) > 0))
@@ -247,9 +246,7 @@ def claims(profile: str = "paper") -> list[tuple[Claim, str]]:
               "weighting": f"InvNorm {ranges('lantm-invnorm', '2x')}; SoftMax {ranges('lantm-softmax', '2x')}",
               "lstm": ranges("lstm", "2x") if has_lstm else "no LSTM runs",
               "table4": f"best InvNorm seed per task ({seeds}); 4x coarse over its "
-                        f"{r.ext_all['seed'].nunique()} seeds, min-max: "
-                        + ", ".join(f"{t} {range_text(g['coarse'].agg(['min', 'max']))}"
-                                    for t, g in r.ext_all[r.ext_all["factor"] == 4].groupby("task", sort=False)),
+                        f"{r.ext_all['seed'].nunique()} seeds, min-max: {seed_ranges(r.ext_all)}",
               "late_errors": f"best InvNorm seed per task ({seeds})",
               "reads": f"one copy problem, InvNorm seed {best['copy'].config.seed}",
               "parity": (f"one addition problem, InvNorm seed {best['addition'].config.seed}"

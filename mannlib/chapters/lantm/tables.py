@@ -19,6 +19,7 @@ from ...models import ModelIO, build_model
 from ...models.lantm import table2_sizes
 from ...papers import yang
 from ...tasks import get_task
+from ..base import range_text
 from .ablation import halvings
 from .settings import MODELS, TASKS, Settings, config, settings
 
@@ -184,9 +185,15 @@ def extrapolation_all(runs: list[Run], sizes_per: int = 8, n: int = 32, model: s
 
 def of_runs(ext_all: pd.DataFrame, best: dict[str, Run]) -> pd.DataFrame:
     """The rows of :func:`extrapolation_all` that belong to ``best`` (task -> run): Table 4."""
-    keep = pd.Series([(t, r.config.seed) for t, r in best.items()])
-    rows = ext_all[pd.Series(list(zip(ext_all["task"], ext_all["seed"])), index=ext_all.index).isin(keep)]
-    return rows.reset_index(drop=True)
+    keep = {(t, r.config.seed) for t, r in best.items()}
+    return ext_all[[k in keep for k in zip(ext_all["task"], ext_all["seed"])]].reset_index(drop=True)
+
+
+def seed_ranges(ext_all: pd.DataFrame, factor: int = 4, tasks=TASKS) -> str:
+    """"copy 0-54%, reverse 0-40%": per task of ``tasks`` (in :func:`extrapolation_all`'s order),
+    the min-max over seeds of the coarse score at ``factor`` x."""
+    rows = ext_all[(ext_all["factor"] == factor) & ext_all["task"].isin(tasks)]
+    return ", ".join(f"{t} {range_text(g['coarse'].agg(['min', 'max']))}" for t, g in rows.groupby("task", sort=False))
 
 
 def table4_seeds(ext_all: pd.DataFrame, score: str = "coarse") -> pd.DataFrame:
