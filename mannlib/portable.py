@@ -6,8 +6,19 @@ a product differently; a few hundred updates later a quick run's accuracy differ
 example. So a reference recorded on one machine failed on another (CI: 5 tests, an LSTM stopping
 at update 250 instead of 180). Under :data:`ENV` every library takes its baseline code path, and
 the C kernels are built without ``-march=native`` (``MANNLIB_PORTABLE``, read by
-:mod:`mannlib.models.native`), so a rerun elsewhere reproduces the numbers bit for bit. It is
-slower; training campaigns run without it.
+:mod:`mannlib.models.native`). It is slower; training campaigns run without it.
+
+It narrows the differences between CPUs without ending them. Seen 2026-12-02, the references
+recorded on an "AMD EPYC" held bit for bit on an "Intel(R) Xeon(R) Processor" for the mirror and
+M10AE chapters and most every-memory runs (the LSTM, stack and tape, float32 LANTMs), but not
+for the LANTM chapter's float64 runs or the memory-signature decoders (a batched product per
+head), though the language models under them matched. On the Intel machine none of the switches
+we could pull changes those numbers under :data:`ENV` (glibc's FMA/AVX2 code hidden,
+``MKL_ENABLE_INSTRUCTIONS`` from SSE4.2 to AVX-512, ``ONEDNN_MAX_CPU_ISA``), so the rest is
+chosen by something these settings do not reach: our guess, not tested for want of the AMD
+machine, is MKL's choice of code by CPU vendor (its float64 and batched products) or a blocking
+chosen by cache size. Such a CPU kind keeps its own reference set (:mod:`mannlib.reference`,
+keyed by :func:`cpu_kind`).
 
 The variables act when the libraries load, so they must be set before ``import torch``:
 ``tests/conftest.py`` sets them first, and ``python -m mannlib reference`` restarts itself with
@@ -16,6 +27,7 @@ them (:func:`ensure`). This module imports nothing heavy for that reason.
 from __future__ import annotations
 
 import os
+import platform
 import sys
 
 ENV = {
@@ -24,6 +36,18 @@ ENV = {
     "ONEDNN_MAX_CPU_ISA": "SSE41",      # oneDNN's baseline instruction set
     "MANNLIB_PORTABLE": "1",            # our C kernels: no -march=native
 }
+
+
+def cpu_kind(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """This machine's CPU as the kernel names it (the ``model name`` of ``cpuinfo``, e.g. "AMD EPYC"
+    or "Intel(R) Xeon(R) Processor"), else what :mod:`platform` says: the key of a CPU kind's own
+    reference set (:mod:`mannlib.reference`)."""
+    try:
+        with open(cpuinfo) as f:
+            name = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        name = ""
+    return name or platform.processor() or platform.machine() or "unknown"
 
 
 def active() -> bool:

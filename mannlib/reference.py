@@ -32,9 +32,20 @@ Each chapter package computes its own record (``chapter.reference()``, built wit
 
 Tolerances (:data:`ATOL`, :data:`RTOL`): quick runs train on the CPU with one torch thread,
 seeded generators and portable numerics (:mod:`mannlib.portable`: every library's baseline code
-path, whatever the CPU offers), so a rerun on any x86-64 machine reproduces every number bit
-for bit. Without them it does not: training amplifies a different rounding of the last bits
-into a different accuracy within a few hundred updates. Floats are compared with
+path, whatever the CPU offers), so a rerun on another machine reproduces the numbers bit for
+bit, as far as those settings reach. Without them it does not: training amplifies a different
+rounding of the last bits into a different accuracy within a few hundred updates.
+
+CPU kinds (:func:`mannlib.portable.cpu_kind`): some numbers still differ between CPU kinds (seen:
+the LANTM chapter's and the memory-signature decoders' on an Intel Xeon against the default set,
+recorded on an AMD EPYC; :mod:`mannlib.portable` says what was tried). Such a kind keeps its own
+set, ``tests/reference/cpu/<kind>/<chapter>.json``, recorded on it with ``--write --cpu``; it
+holds the hash of the default file it was recorded beside (``default_sha256``). On a machine of
+that kind the comparison reads its own set; every other machine reads the default set. When the
+default set has been rewritten since (an intended change, recorded on another kind), the kind's
+set is stale: the comparison says so and is skipped on that kind until someone reruns
+``--write --cpu`` there. ``--write`` rewrites this kind's own set where one exists, else the
+default set. Floats are compared with
 |a - b| <= ATOL + RTOL |b|, a slack for summaries that a library may sum in another order;
 every deliberate change we tried moves some number by far more (one more test example right
 changes an accuracy by 1/16). Integers,
@@ -44,8 +55,10 @@ thresholds), keys and lengths must match exactly. Wall times are never stored.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -55,6 +68,8 @@ from .chapters.base import claim_records, plain, run_record  # noqa: F401  (re-e
 from .engine.paths import ROOT
 
 REFERENCE_DIR = ROOT / "tests" / "reference"
+KINDS = "cpu"      # REFERENCE_DIR / KINDS / <kind slug> / <chapter>.json: a CPU kind's own set
+META = ("about", "cpu", "default_sha256")   # a file's fields that are not part of the record
 CHAPTERS = _CHAPTERS   # every chapter of the registry has a reference record (tests/reference/NAME.json)
 ATOL = 1e-6        # absolute slack for floats (see the module docstring)
 RTOL = 1e-5        # relative slack for floats
@@ -93,28 +108,79 @@ def compute(chapter: str) -> dict:
 
 
 def path_of(chapter: str, directory: Path = REFERENCE_DIR) -> Path:
+    """The default reference file of ``chapter``."""
     return Path(directory) / f"{chapter}.json"
 
 
-def write(chapter: str, record: dict, directory: Path = REFERENCE_DIR) -> Path:
+def kind_slug(kind: str) -> str:
+    """A CPU kind as a directory name: "Intel(R) Xeon(R) Processor" -> "intel-r-xeon-r-processor"."""
+    return re.sub(r"[^a-z0-9]+", "-", kind.lower()).strip("-") or "unknown"
+
+
+def kind_path(chapter: str, directory: Path = REFERENCE_DIR, kind: str | None = None) -> Path:
+    """The reference file of ``chapter`` for CPU ``kind`` (default: this machine's), which may not exist."""
+    from .portable import cpu_kind
+    return Path(directory) / KINDS / kind_slug(kind or cpu_kind()) / f"{chapter}.json"
+
+
+class StaleReference(RuntimeError):
+    """This CPU kind's own reference set was recorded beside a default set that has changed since."""
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def source(chapter: str, directory: Path = REFERENCE_DIR, kind: str | None = None) -> Path:
+    """The file a comparison reads on CPU ``kind`` (default: this machine's): the kind's own set
+    where it has one, else the default set. StaleReference when the kind's set was recorded beside
+    another default file than today's."""
+    own, default = kind_path(chapter, directory, kind), path_of(chapter, directory)
+    if not own.exists():
+        return default
+    stored = json.loads(own.read_text())
+    if not default.exists() or stored.get("default_sha256") != _sha256(default):
+        raise StaleReference(
+            f"{own} (CPU {stored.get('cpu')!r}) was recorded beside another {default.name} than today's: the default "
+            f"reference changed since, on another CPU kind, so this kind's numbers are not known; on a machine of this "
+            f"kind run `python -m mannlib reference {chapter} --write --cpu` and review the diff")
+    return own
+
+
+def write(chapter: str, record: dict, directory: Path = REFERENCE_DIR, cpu: bool = False) -> Path:
+    """Store ``record``: in this CPU kind's own set with ``cpu`` or where that set already exists
+    (with the hash of the default file beside it), else as the default set."""
     from . import portable
     if not portable.active():
         raise RuntimeError("a reference is recorded with portable numerics (mannlib.portable), so that it holds "
                            "on any CPU; run `python -m mannlib reference --write`, which sets them")
-    path = path_of(chapter, directory)
+    kind, default = portable.cpu_kind(), path_of(chapter, directory)
+    own = kind_path(chapter, directory, kind)
+    if cpu or own.exists():
+        if not default.exists():
+            raise FileNotFoundError(f"no default reference {default} to record a CPU kind's set beside; "
+                                    f"run `python -m mannlib reference {chapter} --write` first")
+        about = (f"Reference results of the quick profile for the {chapter} chapter on CPUs of kind {kind!r}, "
+                 f"whose numbers differ from the default set's ({default.name}); regenerate on such a machine with "
+                 f"`python -m mannlib reference {chapter} --write --cpu` and review the diff (see mannlib/reference.py).")
+        meta, path = {"about": about, "cpu": kind, "default_sha256": _sha256(default)}, own
+    else:
+        about = (f"Reference results of the quick profile for the {chapter} chapter; regenerate with "
+                 f"`python -m mannlib reference {chapter} --write` and review the diff (see mannlib/reference.py).")
+        meta, path = {"about": about, "cpu": kind}, default
     path.parent.mkdir(parents=True, exist_ok=True)
-    about = (f"Reference results of the quick profile for the {chapter} chapter; regenerate with "
-             f"`python -m mannlib reference {chapter} --write` and review the diff (see mannlib/reference.py).")
-    path.write_text(json.dumps({"about": about, **record}, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    path.write_text(json.dumps({**meta, **record}, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
     return path
 
 
-def load(chapter: str, directory: Path = REFERENCE_DIR) -> dict:
-    path = path_of(chapter, directory)
+def load(chapter: str, directory: Path = REFERENCE_DIR, kind: str | None = None) -> dict:
+    """The record a comparison on CPU ``kind`` reads (:func:`source`), without its metadata."""
+    path = source(chapter, directory, kind)
     if not path.exists():
         raise FileNotFoundError(f"no reference {path}; create it with `python -m mannlib reference {chapter} --write`")
     record = json.loads(path.read_text())
-    record.pop("about", None)
+    for key in META:
+        record.pop(key, None)
     return record
 
 
@@ -145,9 +211,10 @@ def differences(expected, actual, where: str = "", atol: float = ATOL, rtol: flo
     return [] if expected == actual else [f"{where}: expected {expected!r}, got {actual!r}"]
 
 
-def check(chapter: str, record: dict, directory: Path = REFERENCE_DIR) -> list[str]:
-    """Differences between ``record`` and the stored reference of ``chapter``."""
-    return differences(load(chapter, directory), record, chapter)
+def check(chapter: str, record: dict, directory: Path = REFERENCE_DIR, kind: str | None = None) -> list[str]:
+    """Differences between ``record`` and the stored reference of ``chapter`` on CPU ``kind``
+    (default: this machine's; :func:`source` says which file); StaleReference as there."""
+    return differences(load(chapter, directory, kind), record, chapter)
 
 
 # --- the command -----------------------------------------------------------------------------------
@@ -155,7 +222,10 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("reference", help="recompute the quick-profile reference results and compare "
                                                 "(or --write them to tests/reference)")
     p.add_argument("chapters", nargs="*", metavar="CHAPTER", help=f"default: all of {', '.join(CHAPTERS)}")
-    p.add_argument("--write", action="store_true", help="rewrite the reference files instead of comparing")
+    p.add_argument("--write", action="store_true", help="rewrite the reference files instead of comparing "
+                   "(this CPU kind's own set where it has one, else the default set)")
+    p.add_argument("--cpu", action="store_true", help="with --write: record this CPU kind's own set "
+                   "(tests/reference/cpu/KIND/), for a CPU whose numbers differ from the default set's")
     p.add_argument("--dir", default=str(REFERENCE_DIR), help="where the reference files are (default: %(default)s)")
     p.set_defaults(func=reference_command)
 
@@ -165,16 +235,23 @@ def reference_command(args) -> int:
     unknown = [c for c in args.chapters if c not in CHAPTERS]
     if unknown:
         raise ValueError(f"unknown chapter {unknown[0]!r}; choose one of {', '.join(CHAPTERS)}")
+    if args.cpu and not args.write:
+        raise ValueError("--cpu records this CPU kind's own reference set: use it with --write")
     failed = 0
     with scratch_cache():
         for chapter in args.chapters or CHAPTERS:
             record = compute(chapter)
             if args.write:
-                print(f"wrote {write(chapter, record, Path(args.dir))}")
+                print(f"wrote {write(chapter, record, Path(args.dir), cpu=args.cpu)}")
                 continue
-            diffs = check(chapter, record, Path(args.dir))
+            try:
+                where, diffs = source(chapter, Path(args.dir)), check(chapter, record, Path(args.dir))
+            except StaleReference as e:
+                print(f"{chapter}: not compared: {e}")
+                continue
             failed += bool(diffs)
-            print(f"{chapter}: " + ("matches the reference" if not diffs else f"{len(diffs)} differences"))
+            print(f"{chapter}: " + (f"matches the reference ({where})" if not diffs else f"{len(diffs)} differences "
+                                    f"from {where}"))
             for d in diffs[:40]:
                 print(f"  {d}")
     if failed:

@@ -3,8 +3,9 @@ And a guard: no test may train into the committed run cache (data/runs). Tests r
 runs; a test that trains points MANNLIB_RUNS at a scratch directory.
 
 Portable numerics (mannlib.portable), set before torch loads: tests that pin a trained number
-(the quick-profile references, a run stopping at a given update) give the same result on any
-x86-64 CPU, not only on the one where the number was recorded."""
+(the quick-profile references, a run stopping at a given update) give the same result on other
+x86-64 CPUs, not only on the one where the number was recorded; where they still differ, a CPU kind
+keeps its own reference set (mannlib.reference)."""
 from mannlib import portable
 
 portable.set_before_torch()
