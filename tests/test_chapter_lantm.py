@@ -412,7 +412,9 @@ def test_diverged_runs_are_left_out_and_named(monkeypatch):
     monkeypatch.setattr(L.settings_module, "train_all", lambda *a, **k: [])   # nothing trained for real
     out = []
     runs = L.load_runs(PAPER, diverged=out)
-    assert len(runs) == len(L.configs(PAPER)) - 1 and len(out) == 1
+    from mannlib.engine.cache import settled
+    baseline = [c for c in L.baseline_configs(PAPER) if settled(c)]          # the committed LSTM baseline runs
+    assert len(runs) == len(L.configs(PAPER)) + len(baseline) - 1 and len(out) == 1
     assert L.diverged_text(out) == ("1 run diverged (an infinite loss or gradient) before any development point "
                                     "and is left out of the tables: lantm-softmax on reverse, seed 1, at update 4344.")
     assert L.diverged_text([]) == "No run diverged."
@@ -443,3 +445,38 @@ def test_parameters_change_the_runs_and_bad_values_name_the_allowed_ones():
 def test_default_parameters_are_the_committed_runs():
     assert L.RUNS["lantm"]()[:len(A.configs())] == A.configs()          # the full campaign, ablation first
     assert {c.to_json() for c in L.configs(L.settings("paper"))} <= {c.to_json() for c in L.RUNS["lantm"]()}
+
+
+# --- the 4 x 256 LSTM baseline at the paper scale: loaded where committed, how long it trained ------
+def test_the_paper_scale_loads_the_committed_lstm_baseline_without_training_it():
+    trained = [c for c in L.configs(L.settings("paper", train_lstm=True)) if c.model == "lstm"]
+    assert [c.to_json() for c in L.baseline_configs(PAPER)] == [c.to_json() for c in trained]
+    assert L.baseline_configs(L.settings("paper", train_lstm=True)) == []        # then they are configs
+    assert L.baseline_configs(QUICK) == [] and L.baseline_configs(FITS) == []
+    assert not any(c.model == "lstm" for c in L.paper_runs())                   # reproduce lantm: not by default
+    from mannlib.engine.cache import settled
+    committed = [c.task for c in L.baseline_configs(PAPER) if settled(c)]
+    runs = L.load_runs(PAPER, models=["lstm"], train_missing=True)              # nothing to train: only loads
+    assert [r.config.task for r in runs] == committed
+
+
+def lstm_run(task, losses, steps=20_000, wall=3600.0):
+    run = fake_run(task, "lstm", 0, {2: 0.0}, wall=wall)
+    run.config = run.config.replace(steps=steps)
+    run.curve = pd.DataFrame({"step": np.linspace(steps / len(losses), steps, len(losses)), "loss": losses})
+    run.summary = {"best_step": steps // 2}
+    return run
+
+
+def test_lstm_training_says_how_long_each_run_trained_and_whether_it_still_learned():
+    runs = [lstm_run("addition", [4.0, 3.0, 20.0, 19.0]),               # 75% point: 20 -> 19, exactly 5%
+            lstm_run("copy", [4.0, 3.0, 20.0, 19.0 + 1e-6], wall=1800.0),   # just below
+            fake_run("copy", "lantm-invnorm", 0, {2: 1.0})]
+    t = L.lstm_training(runs)
+    assert list(t.index.get_level_values("task")) == ["copy", "addition"]      # TASKS order, LSTM runs only
+    row = t.loc[("addition", 0)]
+    assert row["updates"] == 20_000 and row["epochs"] == 2_000 and row["hours"] == 1.0 and row["kept update"] == 10_000
+    assert row["fall, last quarter"] == L.STILL_LEARNING and row["still learning"]
+    assert not t.loc[("copy", 0), "still learning"] and t.loc[("copy", 0), "hours"] == 0.5
+    text = L.lstm_runs_text(t, PAPER)
+    assert "reverse, bigramflip, double" in text and "On addition the run stopped while still learning" in text

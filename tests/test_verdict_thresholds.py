@@ -302,6 +302,15 @@ def test_lantm_lstm_at_97_and_6_percent(learned, two, expected):
     assert L.lstm_claim(lantm_scores(table)).verdict == expected
 
 
+@pytest.mark.parametrize("still, learned, expected", [(True, 0.97 - D, L.NOT_TESTED), (False, 0.97 - D, P),
+                                                     (True, 0.97, R)])
+def test_lantm_lstm_not_learned_while_still_learning_is_not_testable(still, learned, expected):
+    table = {(t, "lstm"): (learned, 0.0) for t in L.TASKS}
+    training = pd.DataFrame({"task": list(L.TASKS), "seed": 0, "updates": 20_000, "still learning": still}
+                            ).set_index(["task", "seed"])
+    assert L.lstm_claim(lantm_scores(table), training=training).verdict == expected
+
+
 @pytest.mark.parametrize("coarse, expected", [(L.GENERALISES_4X, N), (L.GENERALISES_4X + D, R)])
 def test_lantm_table4_more_than_90_percent(coarse, expected):
     four = pd.DataFrame({"task": ["copy", "reverse", "bigramflip"], "factor": 4, "coarse": coarse})

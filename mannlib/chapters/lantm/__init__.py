@@ -8,7 +8,7 @@ notebooks/lantm.ipynb tells the story; this package computes it, one module per 
   setting differs from the paper's;
 * :mod:`.tables`: Table 2 (:func:`table2`), Table 3 (:func:`score_frame`, :func:`table3`),
   Table 4 (:func:`extrapolation_scores`, :func:`table4`; every seed: :func:`extrapolation_all`, :func:`table4_seeds`), the cost (:func:`wall_times`,
-  :func:`paper_cost`);
+  :func:`paper_cost`), how long the LSTM baseline trained (:func:`lstm_training`);
 * :mod:`.traces`: the appendix figures (Figs. 7-11): :func:`trace_run` runs a trained model on
   one long problem with its trace, :func:`trace_figure`, :func:`parity_figure`,
   :func:`strength_by_parity`; :mod:`.figures`: :func:`scores_figure`, :func:`curves_figure`;
@@ -46,10 +46,10 @@ from .figures import curves_figure, scores_figure  # noqa: F401
 from .readings import best_reading, compare_readings  # noqa: F401
 from .settings import (CHANCE_LOSS, FITS, FITS_LR, FITS_SEEDS, LANTMS, LSTM_SEEDS, MODELS,  # noqa: F401
                        PAPER_SEEDS, PAPER_STEPS, PAPER_TEST_PROBLEMS, QUICK_M, READING, READINGS, SCALES, TASKS, Settings,
-                       config, configs, dev_sizes, diverged_text, eval_n, fits_runs, load_runs, paper_runs,
+                       baseline_configs, config, configs, dev_sizes, diverged_text, eval_n, fits_runs, load_runs, paper_runs,
                        settings, train_command, train_max)
-from .tables import (FACTORS, PAPER_TABLE3, PAPER_TABLE4, best_runs, extrapolation_all, extrapolation_scores,  # noqa: F401
-                     first_error, median_coarse, n_params, n_seeds, of_runs, pace_table, paper_cost, per_seed, predict,
+from .tables import (FACTORS, PAPER_TABLE3, PAPER_TABLE4, STILL_LEARNING, best_runs, extrapolation_all, extrapolation_scores,  # noqa: F401
+                     first_error, loss_drop, lstm_runs_text, lstm_training, median_coarse, n_params, n_seeds, of_runs, pace_table, paper_cost, per_seed, predict,
                      score_frame, show_table3, spaced, step_seconds, table2, table3, table4, table4_seeds,
                      wall_times)
 from .traces import (GATES, Trace, parity_figure, read_distances, step_ratio, strength_by_parity,  # noqa: F401

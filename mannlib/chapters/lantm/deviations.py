@@ -71,7 +71,7 @@ def deviations(s: Settings, lstm_hours: float | None = None) -> pd.DataFrame:
 def paper_deviations(s: Settings, lstm_hours: float | None) -> pd.DataFrame:
     """The paper scale's differences from Yang §4: the reading of the optimiser (and of any
     other setting ``s.reading`` switches), training length, seeds, the LSTM and the tests."""
-    c0 = config(s, "copy", "lantm-invnorm", 0)
+    c0, c_lstm = config(s, "copy", "lantm-invnorm", 0), config(s, "copy", "lstm", 0)
     rows = {f"{name} (read as)": SWITCH_TEXT[name] for name, o in {**ablation.SWITCHES, **ablation.MORE}.items()
             if all(ablation.ALL_SETTINGS[s.reading].get(k) == v for k, v in o.items())}
     seeds = ", ".join(f"{m}: {len(v)}" for m, v in s.seeds.items())
@@ -81,9 +81,11 @@ def paper_deviations(s: Settings, lstm_hours: float | None) -> pd.DataFrame:
                             f"{c0.steps // 10:,} epochs ({c0.steps:,} updates), tested every 20, best dev kept",
                             "CPU time; the learning curves show where each run stands"),
         "models per setting": ("one (not stated)", seeds, "the spread over seeds"),
-        "LSTM baseline": (f"{_LSTM}, trained", "trained" if "lstm" in s.seeds else
-                          "built and counted (Table 2), not trained at this scale",
-                          f"{lstm_hours:.0f} h of one core for 20,000 updates on the five tasks" if lstm_hours else ""),
+        "LSTM baseline": (f"{_LSTM}, trained until convergence, tested every {yang.LSTM_TEST_EVERY_EPOCHS} epochs",
+                          f"one seed, {c_lstm.steps:,} updates ({c_lstm.steps // yang.EPOCH_BATCHES:,} epochs), tested every "
+                          f"{c_lstm.eval_every // yang.EPOCH_BATCHES} epochs, best dev kept; "
+                          + ("trained" if "lstm" in s.seeds else "the committed runs (train_lstm trains the others)"),
+                          "CPU time" + (f": {lstm_hours:.0f} h of one core for the five tasks" if lstm_hours else "")),
         "Table 3 test problems": (f"{_TEST_PROBLEMS} per column",
                                   f"{c0.eval_n} at each of 8 sizes per column ({per_col:,})", "CPU time"),
         "Table 4 test problems": (_TEST_PROBLEMS, f"{s.table4_sizes} sizes x {s.table4_n} problems, best seed",

@@ -50,7 +50,7 @@ READINGS = {"+ optimizer": ablation.STEPS, "all four": 10_000, "all four + lr 0.
 READING = "all four + both + float64"        # the default: the best complete one of READINGS by compare_readings (tested)
 PAPER_STEPS = READINGS[READING]    # updates per LANTM run under READING
 PAPER_SEEDS = {"lantm-invnorm": (0, 1, 2), "lantm-softmax": (0, 1, 2)}
-LSTM_SEEDS = (0,)                  # the 4 x 256 LSTM at Table 1's sizes: trained only with train_lstm=True
+LSTM_SEEDS = (0,)                  # the 4 x 256 LSTM at Table 1's sizes: loaded where committed, trained with train_lstm=True
 QUICK_M = {"copy": 4, "reverse": 4, "bigramflip": 4, "double": 4, "addition": 2}
 
 CHANCE_LOSS = math.log(128)   # 4.85: uniform guessing over the 128 characters
@@ -76,8 +76,9 @@ def settings(profile: str, scale: str = "paper", train_lstm: bool = False, readi
     ``reading`` one of :data:`READINGS` for the paper scale; ``seeds`` a number n (seeds 0..n-1) or
     a list of seeds for each LANTM of ``models`` (default: 3); ``steps`` the updates per run
     (default: the reading's, FITS' or the quick profile's); ``tasks`` the tasks trained. At the
-    paper scale the 4 x 256 LSTM baseline is part of the runs only with ``train_lstm`` (hours per
-    task on a CPU core; one seed). Quick: tiny models on tiny sizes, seconds (every reading alike).
+    paper scale the 4 x 256 LSTM baseline (one seed, hours per task on a CPU core) is part of the
+    runs to train only with ``train_lstm``; without it its committed runs are still loaded
+    (:func:`baseline_configs`). Quick: tiny models on tiny sizes, seconds (every reading alike).
     A bad value raises ValueError naming the allowed ones."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
@@ -150,6 +151,16 @@ def configs(s: Settings, models=None) -> list[RunConfig]:
             for task in s.tasks]
 
 
+def baseline_configs(s: Settings) -> list[RunConfig]:
+    """The 4 x 256 LSTM baseline runs of ``s`` that are loaded where committed but not trained:
+    at the paper scale without ``train_lstm`` (when "lstm" is not in ``s.seeds``), one seed
+    (:data:`LSTM_SEEDS`) per task of ``s`` under ``s.reading``; otherwise none (the LSTM is then
+    either one of :func:`configs` or not part of the chapter)."""
+    if s.profile != "paper" or s.scale != "paper" or "lstm" in s.seeds:
+        return []
+    return [config(s, task, "lstm", seed) for seed in LSTM_SEEDS for task in s.tasks]
+
+
 def paper_runs(scale: str = "paper", train_lstm: bool = False, reading: str | None = None, seeds=None,
                models=LANTMS, steps: int | None = None, tasks=TASKS) -> list[RunConfig]:
     """``reproduce lantm`` (Yang §4-5, Tables 3-4 and appendix B): the ablation of §4's training
@@ -175,7 +186,8 @@ def fits_runs() -> list[RunConfig]:
 
 
 def load_runs(s: Settings, models=None, train_missing: bool = True, diverged: list | None = None) -> list[Run]:
-    """Load (or train what is missing of) :func:`configs`: in the paper profile the missing runs
+    """Load (or train what is missing of) :func:`configs`, then the committed runs of
+    :func:`baseline_configs` (never trained here): in the paper profile the missing runs
     train first, two at a time, after an estimate of their time (:func:`mannlib.engine.launch.train_all`);
     quick runs train silently, one after another. With
     ``train_missing=False`` runs not in the cache are skipped (a budget cut short). A run whose
@@ -188,7 +200,8 @@ def load_runs(s: Settings, models=None, train_missing: bool = True, diverged: li
     if train_missing and s.profile == "paper":   # an estimate first, both cores, one line per finished run
         train_all(cs, "lantm")   # two local processes, or $MANNLIB_LAUNCHER=ray: the whole cluster
     runs = []
-    for c in cs:
+    optional = [c for c in baseline_configs(s) if (models is None or c.model in models) and settled(c)]
+    for c in cs + optional:
         if not train_missing and not settled(c):
             continue   # not committed; a diverged run is, and is named below
         try:

@@ -2,7 +2,8 @@
 
 Table 2: :func:`table2`; Table 3: :func:`score_frame`, :func:`per_seed`, :func:`table3`,
 :func:`show_table3`; Table 4: :func:`extrapolation_scores`, :func:`best_runs`, :func:`table4`;
-the cost: :func:`wall_times`, :func:`paper_cost` (:func:`step_seconds` per update).
+the cost: :func:`wall_times`, :func:`paper_cost` (:func:`step_seconds` per update); how long the
+LSTM baseline trained: :func:`lstm_training`.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from .settings import MODELS, TASKS, Settings, config, settings
 PAPER_TABLE3 = yang.TABLE3       # Yang Table 3, percent: task -> model -> (1x coarse, 1x fine, 2x coarse, 2x fine)
 PAPER_TABLE4 = yang.TABLE4       # Yang Table 4 (InvNorm), percent: task -> factor -> (coarse, fine)
 FACTORS = yang.TABLE4_FACTORS    # 4, 5, 8
+STILL_LEARNING = 0.05            # a run whose training loss fell >= 5% over its last quarter was still learning
 
 
 # --- Table 2 --------------------------------------------------------------------------------------
@@ -250,6 +252,51 @@ def wall_times(runs: list[Run]) -> pd.DataFrame:
              "wall (s)": r.manifest["wall_s"], "ms / update": 1000 * r.manifest["wall_s"] / r.config.steps,
              "halvings": halvings(r), "created": r.manifest.get("created", "")} for r in runs]
     return pd.DataFrame(rows).set_index(["task", "model", "seed"]).round(1)
+
+
+def loss_drop(run: Run, last: float = 0.25) -> float:
+    """How much the training loss fell over the last ``last`` of the run: (L(a) - L(end)) / L(a),
+    with L(a) the learning-curve point nearest to update (1 - last) x steps."""
+    c = run.curve
+    a = c.iloc[(c["step"] - (1 - last) * c["step"].iloc[-1]).abs().argmin()]
+    return float((a["loss"] - c["loss"].iloc[-1]) / a["loss"])
+
+
+def lstm_training(runs: list[Run], model: str = "lstm") -> pd.DataFrame:
+    """How long each run of ``model`` (the LSTM baseline) trained and where it stood: per task
+    and seed, the updates and epochs (10 batches of 32, §4), the hours of one core it took here,
+    the training loss at the first and last curve points, the share it fell over the last
+    quarter (:func:`loss_drop`) and whether that is >= :data:`STILL_LEARNING` (the run stopped
+    while still learning), and the update of the kept (best dev) weights."""
+    rows = [{"task": r.config.task, "seed": r.config.seed, "updates": r.config.steps, "epochs": r.config.steps // yang.EPOCH_BATCHES,
+             "hours": r.manifest["wall_s"] / 3600, "first loss": float(r.curve["loss"].iloc[0]),
+             "last loss": float(r.curve["loss"].iloc[-1]), "fall, last quarter": loss_drop(r),
+             "still learning": loss_drop(r) >= STILL_LEARNING, "kept update": int(r.summary.get("best_step", r.config.steps))}
+            for r in runs if r.config.model == model]
+    cols = ["task", "seed", "updates", "epochs", "hours", "first loss", "last loss", "fall, last quarter",
+            "still learning", "kept update"]
+    out = pd.DataFrame(rows, columns=cols)
+    out["task"] = pd.Categorical(out["task"], [t for t in TASKS if t in set(out["task"])])
+    return out.sort_values(["task", "seed"]).set_index(["task", "seed"])
+
+
+def lstm_runs_text(training: pd.DataFrame, s: Settings) -> str:
+    """The LSTM baseline's runs in words: the tasks of ``s`` without one (not committed) and those
+    whose run stopped while still learning."""
+    have = set(training.index.get_level_values("task"))
+    missing = [t for t in s.tasks if t not in have]
+    still = [t for t in TASKS if t in have and bool(training.xs(t, level="task")["still learning"].any())]
+    parts = []
+    if missing:
+        many = len(missing) > 1
+        parts.append(f"No LSTM run is loaded for {', '.join(missing)}: not committed yet "
+                     f"(the parameter train_lstm = True trains {'them' if many else 'it'}).")
+    if still:
+        parts.append(f"On {', '.join(still)} the run{'s' * (len(still) > 1)} stopped while still learning: the "
+                     "paper's claim about the LSTM needs longer runs than our budget gives it.")
+    elif have:
+        parts.append("No run was still learning when its updates ran out.")
+    return " ".join(parts)
 
 
 def paper_cost(s: Settings, models=MODELS, steps: int | None = None, reps: int = 2) -> pd.DataFrame:
