@@ -45,7 +45,11 @@ that kind the comparison reads its own set; every other machine reads the defaul
 default set has been rewritten since (an intended change, recorded on another kind), the kind's
 set is stale: the comparison says so and is skipped on that kind until someone reruns
 ``--write --cpu`` there. ``--write`` rewrites this kind's own set where one exists, else the
-default set. Floats are compared with
+default set. An intended change made on a kind with its own set therefore leaves the default set
+behind: rerecord it on a machine of the default's kind, or, where the entries the change moves
+rest only on runs that agree between the two sets (``differences`` of those runs is empty), carry
+the new entries into the default set and then rerun ``--write`` here (done once, for the LANTM
+chapter's LSTM claim, whose five quick LSTM runs agree). Floats are compared with
 |a - b| <= ATOL + RTOL |b|, a slack for summaries that a library may sum in another order;
 every deliberate change we tried moves some number by far more (one more test example right
 changes an accuracy by 1/16). Integers,
