@@ -159,6 +159,9 @@ def test_plan_prices_what_is_missing_and_skips_what_is_cached(runs):
     train_or_load(configs[0], progress="none")
     p = experiments.plan(configs, reps=1)
     assert list(p["cached"]) == [True, False] and p["cpu_h"].iloc[0] == 0.0
+    whole = experiments.plan(configs, reps=1, price_cached=True)   # the set's price: the trained run costs too
+    assert list(whole["cached"]) == [True, False] and whole["cpu_h"].iloc[0] == pytest.approx(whole["cpu_h"].iloc[1])
+    assert whole["cpu_h"].iloc[0] > 0
 
 
 def test_plan_with_evaluation_counts_every_dev_point_and_the_test(runs):

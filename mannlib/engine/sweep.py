@@ -240,7 +240,7 @@ def eval_seconds(config: RunConfig, n: int, difficulties, sample: int = 128, pri
 
 
 def plan(configs: list[RunConfig], reps: int = 2, evaluation: bool = False,
-         prices: dict | None = None) -> pd.DataFrame:
+         prices: dict | None = None, price_cached: bool = False) -> pd.DataFrame:
     """What training ``configs`` would cost here before any of it is trained: one row per run
     with its id, whether the cache already holds it complete, and for the others the measured
     CPU seconds per update (:func:`mannlib.engine.train.step_seconds`, measured once per distinct
@@ -249,22 +249,25 @@ def plan(configs: list[RunConfig], reps: int = 2, evaluation: bool = False,
     the final test, measured by :func:`eval_seconds`, in ``dev_cpu_h`` and included in ``cpu_h``
     (a run stopped early by ``patience`` costs less); without it evaluation is not counted. With
     ``prices`` (:func:`load_prices`), recorded prices replace the measurements: the same plan on
-    any machine, whatever else it is doing."""
+    any machine, whatever else it is doing. With ``price_cached``, the runs the cache holds are
+    priced too (what they cost, or would cost, to train): the price of the whole set, which does
+    not fall to zero as it is trained."""
     from .cache import run_path, settled
     from ..tasks import get_task
     rows = []
     for c in configs:
         done = settled(c)   # a diverged run is settled
-        sec = None if done else _update_price(c, reps, prices)
+        free = done and not price_cached
+        sec = None if free else _update_price(c, reps, prices)
         row = {"run": run_path(c).name, "seed": c.seed, "steps": c.steps, "cached": done,
-               "s_per_update": sec, "cpu_h": 0.0 if done else sec * c.steps / 3600}
+               "s_per_update": sec, "cpu_h": 0.0 if free else sec * c.steps / 3600}
         if evaluation:
             task = get_task(c.task, **c.task_args)
             dev = (c.dev_difficulties or task.difficulties("train"))
             test = (c.eval_difficulties or task.difficulties("test"))
-            dev_h = 0.0 if done else math.ceil(c.steps / c.eval_every) * eval_seconds(c, c.dev_n, dev,
+            dev_h = 0.0 if free else math.ceil(c.steps / c.eval_every) * eval_seconds(c, c.dev_n, dev,
                                                                                        prices=prices) / 3600
-            test_h = 0.0 if done else eval_seconds(c, c.eval_n, test, prices=prices) / 3600
+            test_h = 0.0 if free else eval_seconds(c, c.eval_n, test, prices=prices) / 3600
             row.update(dev_cpu_h=dev_h, cpu_h=row["cpu_h"] + dev_h + test_h)
         rows.append(row)
     return pd.DataFrame(rows)

@@ -238,22 +238,35 @@ def sizes_table(s: Settings) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
-def plan_table(s: Settings, evaluation: bool = True, recorded: bool = False) -> pd.DataFrame:
+def plan_table(s: Settings, evaluation: bool = True, recorded: bool = False, whole: bool = False) -> pd.DataFrame:
     """What the runs cost here before they are trained (:func:`mannlib.engine.sweep.plan`: measured
     CPU seconds per update, one thread, times the updates; with ``evaluation``, every dev point
     and the final test too). With ``recorded``, the prices of :data:`PRICES` instead of measuring
-    them now, so the budget check does not depend on the machine or its load. One row per run:
-    run id, task, model, lr, seed, cached, cpu_h."""
+    them now, so the budget check does not depend on the machine or its load. With ``whole``, the
+    cached runs are priced too (the whole matrix's price); without it they cost nothing. One row
+    per run: run id, task, model, lr, seed, cached, cpu_h."""
     from ...engine.sweep import load_prices, plan
     cs = configs(s)
-    p = plan(cs, evaluation=evaluation, prices=load_prices(PRICES) if recorded else None)
+    p = plan(cs, evaluation=evaluation, prices=load_prices(PRICES) if recorded else None, price_cached=whole)
     return p.assign(task=[c.task for c in cs], model=[c.model for c in cs], lr=[c.lr for c in cs])
 
 
+def matrix_price(s: Settings) -> tuple[pd.DataFrame, str]:
+    """The whole matrix priced, trained runs included (:func:`plan_table` with ``whole``): with the
+    prices recorded in :data:`PRICES` where they cover every run, else measured now. Returns the
+    plan and a phrase saying which prices it used."""
+    try:
+        return plan_table(s, recorded=True, whole=True), f"prices recorded in {PRICES.relative_to(DATA.parent)}"
+    except (LookupError, FileNotFoundError):
+        return plan_table(s, whole=True), "prices measured on this machine now"
+
+
 def plan_summary(p: pd.DataFrame, jobs: int = 2) -> dict:
-    """The plan in numbers: runs, done, to train, CPU-hours to go, wall hours on ``jobs`` cores."""
+    """The plan in numbers: runs, done, to train, CPU-hours to go, wall hours on ``jobs`` cores;
+    ``total_cpu_hours`` sums every row, the whole matrix's price for a ``plan_table(whole=True)``."""
     todo = p[~p["cached"]]
     hours = float(todo["cpu_h"].sum())
     return {"runs": len(p), "done": int(p["cached"].sum()), "to_train": len(todo), "cpu_hours": hours,
+            "total_cpu_hours": float(p["cpu_h"].sum()),
             "wall_hours": hours / max(1, min(jobs, len(todo))) if len(todo) else 0.0,
             "budget": CPU_HOURS, "fits": math.isfinite(hours) and hours <= CPU_HOURS}
